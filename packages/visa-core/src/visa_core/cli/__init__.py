@@ -1,0 +1,1 @@
+"""The ``visa`` command line: sub-commands are components of kind ``command``."""

@@ -1,0 +1,1 @@
+"""visa-data: components registered with the `visa` plugin system."""

@@ -1,0 +1,1 @@
+"""visa-eval: components registered with the `visa` plugin system."""

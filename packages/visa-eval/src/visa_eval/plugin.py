@@ -1,0 +1,1 @@
+"""The `visa` entry point of visa-eval: registers its built-in components."""

@@ -1,0 +1,1 @@
+"""visa-frame-select: components registered with the `visa` plugin system."""

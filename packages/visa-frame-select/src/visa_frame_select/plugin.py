@@ -1,0 +1,1 @@
+"""The `visa` entry point of visa-frame-select: registers its built-in components."""

@@ -1,0 +1,1 @@
+"""visa-propagate: components registered with the `visa` plugin system."""

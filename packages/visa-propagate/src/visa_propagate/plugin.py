@@ -1,0 +1,1 @@
+"""The `visa` entry point of visa-propagate: registers its built-in components."""
