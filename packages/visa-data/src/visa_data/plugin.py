@@ -1,1 +1,15 @@
-"""The `visa` entry point of visa-data: registers its built-in components."""
+"""The ``visa`` entry point of visa-data: registers its dataset loaders and commands."""
+
+from __future__ import annotations
+
+from visa_core import hookimpl
+from visa_core.registry import Registry
+from visa_data.conversation import CONVERSATION_LOADERS
+from visa_data.image import IMAGE_LOADERS
+from visa_data.video import VIDEO_LOADERS
+
+
+@hookimpl
+def register_datasets(registry: Registry) -> None:
+    for loader in (*VIDEO_LOADERS, *IMAGE_LOADERS, *CONVERSATION_LOADERS):
+        registry.add(loader)

@@ -1,0 +1,29 @@
+"""Test kit for VISA plugin authors: synthetic videos and contract test classes.
+
+Subclass a contract in your plugin's tests and provide the fixture it names::
+
+    from visa_core.testing import PropagatorContract
+
+    class TestMyPropagator(PropagatorContract):
+        component_name = "my_propagator"
+
+        @pytest.fixture
+        def propagator(self):
+            return visa_core.build("propagator", "my_propagator")
+"""
+
+from visa_core.testing.contracts import (
+    DatasetLoaderContract,
+    FrameSelectorContract,
+    MetricContract,
+    PropagatorContract,
+)
+from visa_core.testing.synthetic import moving_squares
+
+__all__ = [
+    "DatasetLoaderContract",
+    "FrameSelectorContract",
+    "MetricContract",
+    "PropagatorContract",
+    "moving_squares",
+]
