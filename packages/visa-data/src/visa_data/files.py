@@ -68,3 +68,47 @@ def encode_rle(mask: np.ndarray) -> dict[str, Any]:
 
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as compact JSON, creating parent folders; written to a temporary file first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, separators=(",", ":"))
+    partial.replace(path)
+
+
+class SkipLog:
+    """Counts items a loader leaves out where the original code silently skipped them.
+
+    With ``strict=True`` the first such item is a :class:`DataFormatError` instead. ``counts``
+    maps each reason to how many items it left out; :meth:`report` logs one warning per reason.
+    """
+
+    def __init__(self, dataset: str, strict: bool) -> None:
+        self.dataset = dataset
+        self.strict = strict
+        self.counts: dict[str, int] = {}
+        self.examples: dict[str, str] = {}
+
+    def skip(self, reason: str, detail: str) -> None:
+        """Leave one item out for ``reason`` (``detail`` names the file and the item)."""
+        if self.strict:
+            raise DataFormatError(f"{self.dataset}: {detail} ({reason}; strict=True makes this an error)")
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        self.examples.setdefault(reason, detail)
+
+    def report(self) -> None:
+        """Log one warning per reason with its count and a first example."""
+        import logging
+
+        logger = logging.getLogger(f"visa_data.{self.dataset}")
+        for reason, count in self.counts.items():
+            logger.warning(
+                "%s: skipped %d item(s): %s (first: %s); pass strict=True to make this an error",
+                self.dataset,
+                count,
+                reason,
+                self.examples[reason],
+            )

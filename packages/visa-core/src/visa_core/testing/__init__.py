@@ -1,4 +1,5 @@
-"""Test kit for VISA plugin authors: synthetic videos and contract test classes.
+"""Test kit for VISA plugin authors: synthetic videos and contract test classes (needs pytest:
+``pip install visa-core[test]``).
 
 Subclass a contract in your plugin's tests and provide the fixture it names::
 

@@ -1,0 +1,97 @@
+"""SAM's image encoder, prompt encoder and mask decoder, built from ``VisaConfig.sam_config``.
+
+Parameter names equal those of ``sam_vit_h_4b8939.pth`` (``image_encoder.*``, ``prompt_encoder.*``,
+``mask_decoder.*``). Pixel normalisation lives in the processor, not here.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from visa_core.model.sam_import import import_sam_modeling
+
+
+class SamParts(nn.Module):
+    """The three SAM modules VISA uses; ``[SEG]`` embeddings are its sparse prompts."""
+
+    def __init__(self, sam_config: dict[str, Any]) -> None:
+        super().__init__()
+        modeling = import_sam_modeling()
+        size, patch = sam_config["image_size"], sam_config["patch_size"]
+        dim = sam_config["prompt_embed_dim"]
+        self.image_size = size
+        self.image_encoder = modeling.ImageEncoderViT(
+            depth=sam_config["encoder_depth"],
+            embed_dim=sam_config["encoder_embed_dim"],
+            img_size=size,
+            mlp_ratio=4,
+            norm_layer=partial(nn.LayerNorm, eps=1e-6),
+            num_heads=sam_config["encoder_num_heads"],
+            patch_size=patch,
+            qkv_bias=True,
+            use_rel_pos=True,
+            global_attn_indexes=tuple(sam_config["encoder_global_attn_indexes"]),
+            window_size=sam_config["window_size"],
+            out_chans=dim,
+        )
+        self.prompt_encoder = modeling.PromptEncoder(
+            embed_dim=dim,
+            image_embedding_size=(size // patch, size // patch),
+            input_image_size=(size, size),
+            mask_in_chans=sam_config["mask_in_chans"],
+        )
+        self.mask_decoder = modeling.MaskDecoder(
+            num_multimask_outputs=sam_config["num_multimask_outputs"],
+            transformer=modeling.TwoWayTransformer(
+                depth=sam_config["decoder_depth"],
+                embedding_dim=dim,
+                mlp_dim=sam_config["decoder_mlp_dim"],
+                num_heads=sam_config["decoder_num_heads"],
+            ),
+            transformer_dim=dim,
+            iou_head_depth=sam_config["iou_head_depth"],
+            iou_head_hidden_dim=sam_config["iou_head_hidden_dim"],
+        )
+
+    def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """``float[B, 3, S, S]`` normalised, padded images -> embeddings ``[B, C, S/16, S/16]`` (no grad)."""
+        with torch.no_grad():
+            return self.image_encoder(pixel_values)
+
+    def decode(self, image_embedding: torch.Tensor, prompts: torch.Tensor) -> torch.Tensor:
+        """One image's embedding ``[1, C, h, w]`` and ``N`` prompts ``[N, C]`` -> low-res logits ``[N, 4h, 4w]``.
+
+        Each prompt is one sparse token; the dense prompt is ``no_mask_embed``;
+        ``multimask_output=False``.
+        """
+        prompts = prompts.to(image_embedding.dtype)
+        dense = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1)
+        dense = dense.expand(prompts.shape[0], -1, *image_embedding.shape[-2:]).to(image_embedding.dtype)
+        masks, _ = self.mask_decoder(
+            image_embeddings=image_embedding,
+            image_pe=self.prompt_encoder.get_dense_pe().to(image_embedding.dtype),
+            sparse_prompt_embeddings=prompts.unsqueeze(1),
+            dense_prompt_embeddings=dense,
+            multimask_output=False,
+        )
+        return masks[:, 0]
+
+    def postprocess(
+        self, low_res: torch.Tensor, resized_size: tuple[int, int], original_size: tuple[int, int]
+    ) -> torch.Tensor:
+        """Low-res logits ``[N, h, w]`` -> ``[N, H, W]`` at the original frame size.
+
+        Upsample to the padded SAM input size, crop the padding away (``resized_size`` is the
+        frame's size after resize-longest-side), then resize bilinearly to ``original_size``.
+        """
+        masks = F.interpolate(
+            low_res.unsqueeze(1).float(), (self.image_size, self.image_size), mode="bilinear", align_corners=False
+        )
+        masks = masks[..., : resized_size[0], : resized_size[1]]
+        masks = F.interpolate(masks, tuple(original_size), mode="bilinear", align_corners=False)
+        return masks[:, 0]

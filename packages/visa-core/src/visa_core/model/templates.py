@@ -1,0 +1,84 @@
+"""Every prompt of the original VISA: question and answer templates and the ``llava_v1`` format."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from visa_core.types import Turn
+
+IMAGE_TOKEN = "<image>"
+SEG_TOKEN = "[SEG]"
+VIDEO_PLACEHOLDER = "<video>"
+
+_HEADER = "Reference Video: " + VIDEO_PLACEHOLDER + " \nTarget Image: " + IMAGE_TOKEN + " \n"
+
+SHORT_QUESTION_TEMPLATES: tuple[str, ...] = (
+    _HEADER + "What is {sent} in the Reference Video? Please respond with segmentation mask in the Target Image.",
+    _HEADER + "What is {sent} in the Reference Video? Please output segmentation mask in the Target Image.",
+    _HEADER + "Please find {sent} in the Reference Video and segment it in the Target Image.",
+)
+"""For queries not ending in ``?`` (the original's ``UNIFIED_SHORT_QUESTION_LIST``)."""
+
+LONG_QUESTION_TEMPLATES: tuple[str, ...] = (
+    _HEADER + "{sent} Please find it in the Reference Video and respond with segmentation mask in the Target Image.",
+    _HEADER + "{sent} Please find it in the Reference Video and output segmentation mask in the Target Image.",
+)
+"""For queries ending in ``?`` (the original's ``UNIFIED_LONG_QUESTION_LIST``)."""
+
+ANSWER_TEMPLATES: tuple[str, ...] = (
+    "It is [SEG].",
+    "Sure, [SEG].",
+    "Sure, it is [SEG].",
+    "Sure, the segmentation result is [SEG].",
+)
+
+SYSTEM_PROMPT = (
+    "A chat between a curious human and an artificial intelligence assistant. "
+    "The assistant gives helpful, detailed, and polite answers to the human's questions."
+)
+ROLES = {"human": "USER", "gpt": "ASSISTANT"}
+SEP, SEP2 = " ", "</s>"
+
+
+def reference_video_text(num_frames: int) -> str:
+    """``"(0)<image>, (1)<image>, ..."`` for ``num_frames`` reference frames."""
+    return ", ".join(f"({i}){IMAGE_TOKEN}" for i in range(num_frames))
+
+
+def question_text(query: str, num_reference_frames: int, rng: random.Random | None = None) -> str:
+    """The human turn for a query; ``rng`` picks the template variant, None gives variant 0."""
+    query = query.strip()
+    templates = LONG_QUESTION_TEMPLATES if query.endswith("?") else SHORT_QUESTION_TEMPLATES
+    template = templates[0] if rng is None else rng.choice(templates)
+    text = template.replace("{sent}", query)
+    return text.replace(VIDEO_PLACEHOLDER, reference_video_text(num_reference_frames))
+
+
+def answer_text(rng: random.Random | None = None, num_seg: int = 1) -> str:
+    """An answer template (variant 0 when ``rng`` is None); several ``[SEG]`` joined with ", "."""
+    template = ANSWER_TEMPLATES[0] if rng is None else rng.choice(ANSWER_TEMPLATES)
+    return template.replace(SEG_TOKEN, ", ".join([SEG_TOKEN] * num_seg))
+
+
+def conversation_segments(turns: Sequence[Turn], add_generation_prompt: bool = False) -> list[tuple[str, bool]]:
+    """The ``llava_v1`` prompt as ``(text, is_answer)`` pieces; their concatenation is the prompt.
+
+    Layout: ``"{system} USER: {q} ASSISTANT: {a}</s>USER: ..."``; answers include their ``</s>``.
+    With ``add_generation_prompt`` the prompt ends with ``"ASSISTANT:"`` for the model to continue.
+    """
+    pieces: list[tuple[str, bool]] = [(SYSTEM_PROMPT + SEP, False)]
+    for index, turn in enumerate(turns):
+        expected = "human" if index % 2 == 0 else "gpt"
+        if turn.role != expected:
+            raise ValueError(f"turn {index} must be a {expected!r} turn, got {turn.role!r}")
+        if turn.role == "human":
+            pieces.append((f"{ROLES['human']}: {turn.text}{SEP}{ROLES['gpt']}: ", False))
+        else:
+            pieces.append((turn.text + SEP2, True))
+    if add_generation_prompt:
+        if turns and turns[-1].role != "human":
+            raise ValueError("a generation prompt must end with a human turn")
+        text, is_answer = pieces[-1]
+        pieces[-1] = (text.rstrip(" "), is_answer)
+    return pieces

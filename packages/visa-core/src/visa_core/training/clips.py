@@ -1,0 +1,157 @@
+"""The clip sampler: which frames of a :class:`~visa_core.Sample` a training example uses.
+
+This is the one place that decides it (the original spreads it over ``RVOSDataset``,
+``ChatUniviDataset`` and the image datasets):
+
+* video segmentation samples: ``min_frames``..``max_frames`` reference frames (one random frame
+  per equal segment, or distinct random frames), the target frame a random *annotated* frame
+  among them, and with probability ``absent_target_prob`` the target replaced by a frame of
+  another video with an empty mask (answer still "... [SEG].");
+* image samples (``T = 1``): the image is the one reference frame and the target;
+* conversation samples (no query, no masks): the reference frames as above, no target, no mask.
+
+The mask of a target is the union over the query's objects on the target frame (``bool[1, H, W]``,
+one ``[SEG]``), as the original does.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from visa_core.config import ClipSamplerConfig
+from visa_core.errors import DataFormatError
+from visa_core.types import Sample, Turn
+
+NegativeSource = Callable[[random.Random], Sample | None]
+"""Draws a sample of *another* video for an absent-target negative (None when there is none)."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """What one training example shows the model.
+
+    ``reference_frames``: ``uint8[H, W, 3]`` each, in time order; ``target_frame`` ``uint8[H', W', 3]``
+    or None for conversation data; ``masks`` ``bool[N, H', W']`` on the target frame or None.
+    ``query_text`` is the question to template (segmentation) or None (``conversation`` is given).
+    ``reference_indices`` / ``target_index`` are frame indices in the source video(s), for tests
+    and logging (``target_index`` is -1 for conversations); ``absent`` marks a negative.
+    """
+
+    reference_frames: tuple[np.ndarray, ...]
+    target_frame: np.ndarray | None
+    query_text: str | None
+    conversation: tuple[Turn, ...]
+    masks: np.ndarray | None
+    reference_indices: tuple[int, ...]
+    target_index: int
+    absent: bool = False
+
+
+class ClipSampler:
+    """Turns samples into training clips and encodes them with the model's processor.
+
+    Args:
+        config: the frame counts, the policy and the negative rate.
+        processor: a ``VisaProcessor`` (``make_conversation``, ``encode_example``); only
+            :meth:`encode` needs it, :meth:`sample` works without.
+    """
+
+    def __init__(self, config: ClipSamplerConfig, processor: Any = None) -> None:
+        self.config = config
+        self.processor = processor
+
+    def reference_indices(self, num_frames: int, rng: random.Random) -> list[int]:
+        """Sorted distinct frame indices in ``[0, num_frames)``: all of them when the video is short."""
+        count = rng.randint(self.config.min_frames, self.config.max_frames)
+        if num_frames <= count:
+            return list(range(num_frames))
+        if self.config.policy == "random":
+            return sorted(rng.sample(range(num_frames), count))
+        bounds = np.linspace(0, num_frames, count + 1)
+        chosen = []
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            # each segment is longer than one frame, so it holds at least one index
+            chosen.append(rng.randint(int(np.ceil(start)), int(np.ceil(stop)) - 1))
+        return chosen
+
+    def choose_target(self, references: list[int], annotated: np.ndarray, rng: random.Random) -> tuple[list[int], int]:
+        """A random annotated frame among ``references``; if none is annotated, a random annotated
+        frame of the video replaces the nearest reference. Returns (references, target)."""
+        candidates = [i for i in references if annotated[i]]
+        if candidates:
+            return references, rng.choice(candidates)
+        annotated_frames = np.flatnonzero(annotated).tolist()
+        target = rng.choice(annotated_frames)
+        nearest = min(range(len(references)), key=lambda k: abs(references[k] - target))
+        replaced = sorted({*references[:nearest], target, *references[nearest + 1 :]})
+        return replaced, target
+
+    def sample(self, sample: Sample, rng: random.Random, negatives: NegativeSource | None = None) -> Clip:
+        """The clip of ``sample``; all randomness comes from ``rng``.
+
+        Raises:
+            DataFormatError: a query without masks, a sample with neither query nor conversation,
+                or masks without any annotated frame.
+        """
+        video = sample.video
+        label = f"video {video.video_id!r}"
+        if sample.query is None:
+            if not sample.conversation:
+                raise DataFormatError(f"{label}: a training sample needs a query with masks or a conversation")
+            references = self.reference_indices(len(video), rng)
+            return Clip(
+                reference_frames=tuple(video[i] for i in references),
+                target_frame=None,
+                query_text=None,
+                conversation=tuple(sample.conversation),
+                masks=None,
+                reference_indices=tuple(references),
+                target_index=-1,
+            )
+        if sample.masks is None or sample.annotated is None:
+            raise DataFormatError(
+                f"{label}, query {sample.query.query_id!r}: no masks; training needs an annotated split"
+            )
+        if not sample.annotated.any():
+            raise DataFormatError(f"{label}, query {sample.query.query_id!r}: no frame is annotated")
+        references = self.reference_indices(len(video), rng)
+        references, target = self.choose_target(references, sample.annotated, rng)
+        target_frame = video[target]
+        masks = sample.masks[:, target].any(axis=0, keepdims=True)
+        absent = False
+        if len(video) > 1 and negatives is not None and rng.random() < self.config.absent_target_prob:
+            other = negatives(rng)
+            if other is not None:
+                target = rng.randrange(len(other.video))
+                target_frame = other.video[target]
+                masks = np.zeros((1, *target_frame.shape[:2]), dtype=bool)
+                absent = True
+        return Clip(
+            reference_frames=tuple(video[i] for i in references),
+            target_frame=target_frame,
+            query_text=sample.query.text,
+            conversation=(),
+            masks=masks,
+            reference_indices=tuple(references),
+            target_index=target,
+            absent=absent,
+        )
+
+    def encode(self, sample: Sample, rng: random.Random, negatives: NegativeSource | None = None) -> Any:
+        """``processor.encode_example`` of :meth:`sample`'s clip (one item for ``processor.collate``)."""
+        if self.processor is None:
+            raise ValueError("ClipSampler.encode needs a processor")
+        clip = self.sample(sample, rng, negatives)
+        conversation = clip.conversation
+        if clip.query_text is not None:
+            conversation = self.processor.make_conversation(
+                clip.query_text, num_reference_frames=len(clip.reference_frames), rng=rng
+            )
+        return self.processor.encode_example(
+            clip.reference_frames, clip.target_frame, conversation, clip.masks
+        )
