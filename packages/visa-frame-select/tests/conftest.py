@@ -9,9 +9,26 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-WORDS = (
-    "the a square that moves right left red green blue car dog person man woman who is find"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "square",
+    "that",
+    "moves",
+    "right",
+    "left",
+    "red",
+    "green",
+    "blue",
+    "car",
+    "dog",
+    "person",
+    "man",
+    "woman",
+    "who",
+    "is",
+    "find",
+]
 
 
 def tiny_tokenizer(special: list[str]):
