@@ -137,6 +137,7 @@ def tiny_llava_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ),
         tokenizer=tokenizer,
         patch_size=16,
+        num_additional_image_tokens=1,  # CLIP's CLS token, dropped by the "default" strategy
         vision_feature_select_strategy="default",
         chat_template=template,
     )
