@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from visa_core.cli.plugins_command import PluginsCommand
+from visa_core.cli.predict_command import PredictCommand
+from visa_core.cli.segment_command import SegmentCommand
 from visa_core.hookspecs import hookimpl
 from visa_core.registry import Registry
 
@@ -10,3 +12,5 @@ from visa_core.registry import Registry
 @hookimpl
 def register_commands(registry: Registry) -> None:
     registry.add(PluginsCommand)
+    registry.add(SegmentCommand)
+    registry.add(PredictCommand)
