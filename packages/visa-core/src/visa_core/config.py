@@ -144,7 +144,9 @@ class ClipSamplerConfig:
                 f"data.clip: need 1 <= min_frames <= max_frames, got {self.min_frames}, {self.max_frames}"
             )
         if not 0.0 <= self.absent_target_prob <= 1.0:
-            raise ConfigError(f"data.clip.absent_target_prob must lie in [0, 1], got {self.absent_target_prob}")
+            raise ConfigError(
+                f"data.clip.absent_target_prob must lie in [0, 1], got {self.absent_target_prob}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,6 +183,11 @@ class TrainConfig:
     keep_last: int = 2
     log_every: int = 1
     resume: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("keep_last", "log_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
 
     @property
     def checkpoint_interval(self) -> int:
@@ -317,7 +324,9 @@ def _convert(annotation: Any, value: Any, where: str) -> Any:
                 return _convert(option, value, where)
             except ConfigError as error:
                 errors.append(str(error))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {_describe(value)} fits no allowed type")
+        raise ConfigError(
+            errors[0] if len(errors) == 1 else f"{where}: {_describe(value)} fits no allowed type"
+        )
     if origin is Literal:
         if value not in args:
             raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, args))}")
@@ -330,7 +339,8 @@ def _convert(annotation: Any, value: Any, where: str) -> Any:
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(value) != len(args):
                 raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
-            items = [_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value))]
+            pairs = enumerate(zip(args, value, strict=True))
+            items = [_convert(a, v, f"{where}[{i}]") for i, (a, v) in pairs]
         else:
             item_type = args[0] if args else Any
             items = [_convert(item_type, v, f"{where}[{i}]") for i, v in enumerate(value)]

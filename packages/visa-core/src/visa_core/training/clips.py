@@ -16,6 +16,7 @@ one ``[SEG]``), as the original does.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,12 +75,14 @@ class ClipSampler:
             return sorted(rng.sample(range(num_frames), count))
         bounds = np.linspace(0, num_frames, count + 1)
         chosen = []
-        for start, stop in zip(bounds[:-1], bounds[1:]):
+        for start, stop in itertools.pairwise(bounds):
             # each segment is longer than one frame, so it holds at least one index
             chosen.append(rng.randint(int(np.ceil(start)), int(np.ceil(stop)) - 1))
         return chosen
 
-    def choose_target(self, references: list[int], annotated: np.ndarray, rng: random.Random) -> tuple[list[int], int]:
+    def choose_target(
+        self, references: list[int], annotated: np.ndarray, rng: random.Random
+    ) -> tuple[list[int], int]:
         """A random annotated frame among ``references``; if none is annotated, a random annotated
         frame of the video replaces the nearest reference. Returns (references, target)."""
         candidates = [i for i in references if annotated[i]]
@@ -102,10 +105,12 @@ class ClipSampler:
         label = f"video {video.video_id!r}"
         if sample.query is None:
             if not sample.conversation:
-                raise DataFormatError(f"{label}: a training sample needs a query with masks or a conversation")
+                raise DataFormatError(
+                    f"{label}: a training sample needs a query with masks or a conversation"
+                )
             references = self.reference_indices(len(video), rng)
             return Clip(
-                reference_frames=tuple(video[i] for i in references),
+                reference_frames=tuple(video.frames[i] for i in references),
                 target_frame=None,
                 query_text=None,
                 conversation=tuple(sample.conversation),
@@ -121,18 +126,18 @@ class ClipSampler:
             raise DataFormatError(f"{label}, query {sample.query.query_id!r}: no frame is annotated")
         references = self.reference_indices(len(video), rng)
         references, target = self.choose_target(references, sample.annotated, rng)
-        target_frame = video[target]
+        target_frame = video.frames[target]
         masks = sample.masks[:, target].any(axis=0, keepdims=True)
         absent = False
         if len(video) > 1 and negatives is not None and rng.random() < self.config.absent_target_prob:
             other = negatives(rng)
             if other is not None:
                 target = rng.randrange(len(other.video))
-                target_frame = other.video[target]
+                target_frame = other.video.frames[target]
                 masks = np.zeros((1, *target_frame.shape[:2]), dtype=bool)
                 absent = True
         return Clip(
-            reference_frames=tuple(video[i] for i in references),
+            reference_frames=tuple(video.frames[i] for i in references),
             target_frame=target_frame,
             query_text=sample.query.text,
             conversation=(),

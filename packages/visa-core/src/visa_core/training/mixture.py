@@ -21,7 +21,8 @@ from typing import Any
 
 import torch.utils.data
 
-from visa_core.config import DataConfig
+from visa_core.config import ConfigError, DataConfig
+from visa_core.errors import DataFormatError
 from visa_core.interfaces import DatasetLoader
 from visa_core.training.clips import ClipSampler
 from visa_core.types import Sample
@@ -51,10 +52,12 @@ class MixtureDataset(torch.utils.data.Dataset):
         seed: int,
     ) -> None:
         if not datasets or len(datasets) != len(weights):
-            raise ValueError(f"need one weight per dataset, got {len(datasets)} datasets, {len(weights)} weights")
+            raise ValueError(
+                f"need one weight per dataset, got {len(datasets)} datasets, {len(weights)} weights"
+            )
         for dataset in datasets:
             if len(dataset) == 0:
-                raise ValueError(f"dataset {_label(dataset)} is empty")
+                raise DataFormatError(f"dataset {_label(dataset)} ({dataset.config}) has no samples")
         if any(not w > 0 for w in weights):
             raise ValueError(f"mixture weights must be > 0, got {list(weights)}")
         self.datasets = list(datasets)
@@ -97,7 +100,7 @@ class MixtureDataset(torch.utils.data.Dataset):
 
     def shares(self) -> dict[str, float]:
         """Dataset label -> probability, for the run log."""
-        return {_label(d): p for d, p in zip(self.datasets, self.probabilities)}
+        return {_label(d): p for d, p in zip(self.datasets, self.probabilities, strict=True)}
 
 
 def build_mixture(data: DataConfig, processor: Any, *, length: int, seed: int) -> MixtureDataset:
@@ -105,7 +108,7 @@ def build_mixture(data: DataConfig, processor: Any, *, length: int, seed: int) -
     from visa_core.plugins import build
 
     if not data.mixture:
-        raise ValueError("data.mixture is empty: list at least one dataset (name, options, weight)")
+        raise ConfigError("data.mixture is empty: list at least one dataset (dataset, weight, options)")
     datasets = [build("dataset", entry.dataset, **entry.options) for entry in data.mixture]
     return MixtureDataset(
         datasets,

@@ -27,12 +27,12 @@ def build_optimizer(model: torch.nn.Module, optim: OptimConfig) -> torch.optim.A
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         raise ValueError("the model has no trainable parameters (every requires_grad is False)")
-    return torch.optim.AdamW(
-        parameters, lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay
-    )
+    return torch.optim.AdamW(parameters, lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, schedule: ScheduleConfig) -> torch.optim.lr_scheduler.LambdaLR:
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, schedule: ScheduleConfig
+) -> torch.optim.lr_scheduler.LambdaLR:
     """A LambdaLR stepping once per optimizer update with :func:`warmup_linear_factor`."""
     factor = partial(
         warmup_linear_factor, warmup_steps=schedule.warmup_steps, total_steps=schedule.total_steps

@@ -1,0 +1,110 @@
+"""The clip sampler (frames, target, negatives, images, conversations) and the weighted mixture."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from visa_core import DataFormatError, Query, Sample, Turn, Video
+from visa_core.config import ClipSamplerConfig
+from visa_core.testing.synthetic import moving_squares
+from visa_core.training import ClipSampler, MixtureDataset
+
+
+def _sample(num_frames=40, video_id="a", annotated=None):
+    video, masks = moving_squares(num_frames, video_id=video_id)
+    annotated = np.ones(num_frames, bool) if annotated is None else annotated
+    masks = masks & annotated[None, :, None, None]
+    return Sample(video=video, query=Query("the red square"), masks=masks, annotated=annotated)
+
+
+def test_uniform_segments_one_frame_each():
+    sampler = ClipSampler(ClipSamplerConfig(min_frames=8, max_frames=12))
+    for seed in range(50):
+        rng = random.Random(seed)
+        indices = sampler.reference_indices(40, rng)
+        assert 8 <= len(indices) <= 12 and indices == sorted(set(indices))
+        bounds = np.linspace(0, 40, len(indices) + 1)
+        assert all(lo <= i < hi for i, lo, hi in zip(indices, bounds[:-1], bounds[1:], strict=True))
+    assert sampler.reference_indices(5, random.Random(0)) == [0, 1, 2, 3, 4]
+
+
+def test_target_is_an_annotated_reference_with_its_union_mask():
+    annotated = np.zeros(40, bool)
+    annotated[[7, 30]] = True
+    sample = _sample(annotated=annotated)
+    sampler = ClipSampler(ClipSamplerConfig(absent_target_prob=0.0))
+    for seed in range(30):
+        clip = sampler.sample(sample, random.Random(seed))
+        assert clip.target_index in (7, 30) and clip.target_index in clip.reference_indices
+        np.testing.assert_array_equal(clip.masks, sample.masks[:, clip.target_index].any(0, keepdims=True))
+        assert clip.masks.any() and clip.query_text == "the red square" and not clip.absent
+
+
+def test_absent_target_negatives_come_from_another_video():
+    sample, other = _sample(video_id="a"), _sample(video_id="b", num_frames=9)
+    sampler = ClipSampler(ClipSamplerConfig(absent_target_prob=0.05))
+    clips = [sampler.sample(sample, random.Random(seed), lambda rng: other) for seed in range(600)]
+    negatives = [clip for clip in clips if clip.absent]
+    assert 10 <= len(negatives) <= 55  # 5% of 600 = 30
+    for clip in negatives:
+        assert not clip.masks.any() and 0 <= clip.target_index < 9
+        np.testing.assert_array_equal(clip.target_frame, other.video.frames[clip.target_index])
+
+
+def test_images_and_conversations():
+    sampler = ClipSampler(ClipSamplerConfig())
+    image = _sample(num_frames=1)
+    clip = sampler.sample(image, random.Random(0), lambda rng: image)
+    assert clip.reference_indices == (0,) and clip.target_index == 0 and not clip.absent
+    chat_video, _ = moving_squares(30, video_id="chat")
+    chat = Sample(video=chat_video, conversation=(Turn("human", "What moves?"), Turn("gpt", "Two squares.")))
+    clip = sampler.sample(chat, random.Random(0))
+    assert clip.target_frame is None and clip.masks is None and 8 <= len(clip.reference_frames) <= 12
+    assert clip.conversation == chat.conversation
+
+
+def test_samples_without_masks_or_annotations_are_errors():
+    video, _ = moving_squares(4)
+    sampler = ClipSampler(ClipSamplerConfig())
+    with pytest.raises(DataFormatError, match="no masks"):
+        sampler.sample(Sample(video=video, query=Query("x", query_id="q7")), random.Random(0))
+    with pytest.raises(DataFormatError, match="no frame is annotated"):
+        sampler.sample(_sample(annotated=np.zeros(40, bool)), random.Random(0))
+    with pytest.raises(DataFormatError, match="needs a query"):
+        sampler.sample(
+            Sample(video=Video.from_array("e", np.zeros((2, 4, 4, 3), np.uint8))), random.Random(0)
+        )
+
+
+class _Recorder:
+    """A clip sampler recording which sample each item drew."""
+
+    def encode(self, sample, rng, negatives):
+        return sample.video.video_id
+
+
+def test_mixture_is_weighted_deterministic_and_independent_of_sharding(standin, tmp_path):
+    small = standin.SquaresDataset(root=tmp_path, num_videos=2)
+    large = standin.SquaresDataset(root=tmp_path, num_videos=5)
+    mixture = MixtureDataset([small, large], [1.0, 3.0], _Recorder(), length=4000, seed=3)
+    picks = Counter(mixture.locate(i)[0] for i in range(4000))
+    assert 0.22 < picks[0] / 4000 < 0.28
+    again = MixtureDataset([small, large], [1.0, 3.0], _Recorder(), length=4000, seed=3)
+    assert [mixture[i] for i in range(50)] == [again[i] for i in range(50)]
+    other_seed = MixtureDataset([small, large], [1.0, 3.0], _Recorder(), length=4000, seed=4)
+    assert [mixture.locate(i) for i in range(50)] != [other_seed.locate(i) for i in range(50)]
+    # two ranks reading alternate batches see exactly the single-process stream, disjointly
+    stream = [mixture.locate(i) for i in range(40)]
+    rank0 = [mixture.locate(i) for i in range(0, 40, 2)]
+    rank1 = [mixture.locate(i) for i in range(1, 40, 2)]
+    assert [x for pair in zip(rank0, rank1, strict=True) for x in pair] == stream
+
+
+def test_empty_dataset_is_named(standin, tmp_path):
+    empty = standin.SquaresDataset(root=tmp_path, num_videos=0)
+    with pytest.raises(DataFormatError, match="test_squares"):
+        MixtureDataset([empty], [1.0], _Recorder(), length=1, seed=0)
