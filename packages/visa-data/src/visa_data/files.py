@@ -27,7 +27,9 @@ def read_json(path: Path, dataset: str) -> Any:
 def require_key(mapping: Any, key: str, dataset: str, path: Path, item: str) -> Any:
     """``mapping[key]``, or a :class:`DataFormatError` naming the dataset, file, item and key."""
     if not isinstance(mapping, dict):
-        raise DataFormatError(f"{dataset}: {path}: {item} should be a JSON object, got {type(mapping).__name__}")
+        raise DataFormatError(
+            f"{dataset}: {path}: {item} should be a JSON object, got {type(mapping).__name__}"
+        )
     if key not in mapping:
         raise DataFormatError(f"{dataset}: {path}: {item} has no field {key!r}")
     return mapping[key]
