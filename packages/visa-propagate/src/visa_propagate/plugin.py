@@ -1,1 +1,17 @@
 """The `visa` entry point of visa-propagate: registers its built-in components."""
+
+from __future__ import annotations
+
+from visa_core import Registry, hookimpl
+
+
+@hookimpl
+def register_propagators(registry: Registry) -> None:
+    """``identity``, ``seg_token``, ``sam2`` and ``xmem`` (their modules import torch only when used)."""
+    from visa_propagate.identity import IdentityPropagator
+    from visa_propagate.sam2.propagator import Sam2Propagator
+    from visa_propagate.seg_token import SegTokenPropagator
+
+    registry.add(IdentityPropagator)
+    registry.add(SegTokenPropagator)
+    registry.add(Sam2Propagator)

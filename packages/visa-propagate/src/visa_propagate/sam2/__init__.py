@@ -1,0 +1,1 @@
+"""SAM 2 video propagation through transformers, without torchvision."""
