@@ -51,7 +51,7 @@ class VisaConfig(PretrainedConfig):
     """
 
     model_type = "visa"
-    sub_configs_defaults = {
+    sub_configs_defaults = {  # noqa: RUF012 (transformers reads it as a class attribute)
         "text_config": SubConfigSpec(config_class=AutoConfig, model_type="llama"),
         "vision_config": SubConfigSpec(config_class=AutoConfig, model_type="clip_vision_model"),
     }

@@ -15,7 +15,10 @@ def sigmoid_bce_per_mask(logits: torch.Tensor, targets: torch.Tensor) -> torch.T
 def dice_per_mask(
     logits: torch.Tensor, targets: torch.Tensor, scale: float = 1000.0, eps: float = 1e-6
 ) -> torch.Tensor:
-    """``float[N, H, W]`` -> ``float[N]``: ``1 - (2 sum(p t)/s + eps) / (sum p/s + sum t/s + eps)``, ``p = sigmoid``."""
+    """``float[N, H, W]`` -> ``float[N]``: ``1 - (2 sum(p t)/s + eps) / (sum p/s + sum t/s + eps)``.
+
+    ``p = sigmoid(logits)``, ``s = scale`` (LISA's 1/1000 trick).
+    """
     probs = logits.float().sigmoid().flatten(1)
     targets = targets.float().flatten(1)
     numerator = 2 * (probs / scale * targets).sum(-1)
@@ -31,7 +34,9 @@ def mask_losses(
     This equals the original's per-sample mean weighted by the sample's mask count and normalised
     by the batch's total. Both are 0 (still attached to the graph when possible) without masks.
     """
-    bce_terms = [sigmoid_bce_per_mask(p, t).sum() for p, t in zip(pred_masks, gt_masks, strict=True) if len(t)]
+    bce_terms = [
+        sigmoid_bce_per_mask(p, t).sum() for p, t in zip(pred_masks, gt_masks, strict=True) if len(t)
+    ]
     dice_terms = [dice_per_mask(p, t).sum() for p, t in zip(pred_masks, gt_masks, strict=True) if len(t)]
     total = sum(int(t.shape[0]) for t in gt_masks)
     if total == 0:

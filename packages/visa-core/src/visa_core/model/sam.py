@@ -64,7 +64,7 @@ class SamParts(nn.Module):
             return self.image_encoder(pixel_values)
 
     def decode(self, image_embedding: torch.Tensor, prompts: torch.Tensor) -> torch.Tensor:
-        """One image's embedding ``[1, C, h, w]`` and ``N`` prompts ``[N, C]`` -> low-res logits ``[N, 4h, 4w]``.
+        """One image embedding ``[1, C, h, w]`` and ``N`` prompts ``[N, C]`` -> logits ``[N, 4h, 4w]``.
 
         Each prompt is one sparse token; the dense prompt is ``no_mask_embed``;
         ``multimask_output=False``.
@@ -90,7 +90,10 @@ class SamParts(nn.Module):
         frame's size after resize-longest-side), then resize bilinearly to ``original_size``.
         """
         masks = F.interpolate(
-            low_res.unsqueeze(1).float(), (self.image_size, self.image_size), mode="bilinear", align_corners=False
+            low_res.unsqueeze(1).float(),
+            (self.image_size, self.image_size),
+            mode="bilinear",
+            align_corners=False,
         )
         masks = masks[..., : resized_size[0], : resized_size[1]]
         masks = F.interpolate(masks, tuple(original_size), mode="bilinear", align_corners=False)

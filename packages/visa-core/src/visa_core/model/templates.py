@@ -14,15 +14,18 @@ VIDEO_PLACEHOLDER = "<video>"
 _HEADER = "Reference Video: " + VIDEO_PLACEHOLDER + " \nTarget Image: " + IMAGE_TOKEN + " \n"
 
 SHORT_QUESTION_TEMPLATES: tuple[str, ...] = (
-    _HEADER + "What is {sent} in the Reference Video? Please respond with segmentation mask in the Target Image.",
+    _HEADER
+    + "What is {sent} in the Reference Video? Please respond with segmentation mask in the Target Image.",
     _HEADER + "What is {sent} in the Reference Video? Please output segmentation mask in the Target Image.",
     _HEADER + "Please find {sent} in the Reference Video and segment it in the Target Image.",
 )
 """For queries not ending in ``?`` (the original's ``UNIFIED_SHORT_QUESTION_LIST``)."""
 
 LONG_QUESTION_TEMPLATES: tuple[str, ...] = (
-    _HEADER + "{sent} Please find it in the Reference Video and respond with segmentation mask in the Target Image.",
-    _HEADER + "{sent} Please find it in the Reference Video and output segmentation mask in the Target Image.",
+    _HEADER
+    + "{sent} Please find it in the Reference Video and respond with segmentation mask in the Target Image.",
+    _HEADER
+    + "{sent} Please find it in the Reference Video and output segmentation mask in the Target Image.",
 )
 """For queries ending in ``?`` (the original's ``UNIFIED_LONG_QUESTION_LIST``)."""
 
@@ -61,7 +64,9 @@ def answer_text(rng: random.Random | None = None, num_seg: int = 1) -> str:
     return template.replace(SEG_TOKEN, ", ".join([SEG_TOKEN] * num_seg))
 
 
-def conversation_segments(turns: Sequence[Turn], add_generation_prompt: bool = False) -> list[tuple[str, bool]]:
+def conversation_segments(
+    turns: Sequence[Turn], add_generation_prompt: bool = False
+) -> list[tuple[str, bool]]:
     """The ``llava_v1`` prompt as ``(text, is_answer)`` pieces; their concatenation is the prompt.
 
     Layout: ``"{system} USER: {q} ASSISTANT: {a}</s>USER: ..."``; answers include their ``</s>``.

@@ -1,0 +1,307 @@
+"""``VisaForSegmentation``: CLIP frames -> DPC-KNN merging -> projector -> Llama; ``[SEG]`` states ->
+``text_hidden_fcs`` -> SAM mask decoder on the target frame."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import CLIPVisionModel, LlamaForCausalLM, PreTrainedModel
+
+from visa_core.model.attention import default_attention_implementation
+from visa_core.model.configuration import VisaConfig
+from visa_core.model.image_processing import longest_side_shape
+from visa_core.model.lora import LoraSettings, inject_lora, merge_lora, set_trainable_parameters
+from visa_core.model.losses import mask_losses
+from visa_core.model.outputs import SegmentationOutput, VisaOutput
+from visa_core.model.sam import SamParts
+from visa_core.model.sequence import ExpandedSequence, expand_images, seg_state_positions
+from visa_core.model.token_merging import merge_tokens
+from visa_core.model.tokenization import IGNORE_INDEX
+
+logger = logging.getLogger(__name__)
+
+
+class VisaForSegmentation(PreTrainedModel):
+    """The VISA model (Hugging Face ``PreTrainedModel``; ``save_pretrained`` / ``from_pretrained``)."""
+
+    config_class = VisaConfig
+    base_model_prefix = "visa"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _no_split_modules = ["LlamaDecoderLayer", "CLIPEncoderLayer"]  # noqa: RUF012
+
+    def __init__(self, config: VisaConfig) -> None:
+        super().__init__(config)
+        if config.text_config._attn_implementation_internal is None:
+            config.text_config._attn_implementation = default_attention_implementation()
+        self.language_model = LlamaForCausalLM(config.text_config)
+        self.vision_tower = CLIPVisionModel(config.vision_config)
+        self.mm_projector = nn.Linear(config.mm_hidden_size, config.hidden_size)
+        hidden = config.hidden_size
+        self.text_hidden_fcs = nn.Sequential(
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, config.out_dim),
+            nn.Dropout(0.0),
+        )
+        self.sam = SamParts(config.sam_config)
+        self.post_init()
+        self.vision_tower.requires_grad_(False)
+        self.mm_projector.requires_grad_(False)
+        self.sam.image_encoder.requires_grad_(False)
+        self.sam.prompt_encoder.requires_grad_(False)
+        if config.lora is not None:
+            inject_lora(self.language_model, LoraSettings.from_dict(config.lora))
+            set_trainable_parameters(self)
+
+    @classmethod
+    def from_pretrained(cls, *args: Any, **kwargs: Any) -> VisaForSegmentation:
+        """``PreTrainedModel.from_pretrained``; the LLM's attention defaults to flash-attention 2
+        when CUDA and flash-attn are available, else SDPA."""
+        if "attn_implementation" not in kwargs:
+            config = kwargs.get("config") or VisaConfig.from_pretrained(args[0])
+            config.text_config._attn_implementation = default_attention_implementation()
+            kwargs["config"] = config
+        return super().from_pretrained(*args, **kwargs)
+
+    # ------------------------------------------------------------------ pieces
+    def encode_frames(self, clip_pixel_values: torch.Tensor) -> torch.Tensor:
+        """CLIP pixels ``[I, 3, s, s]`` -> merged, projected frame tokens ``[I, tokens_per_image, H]``."""
+        config = self.config
+        with torch.no_grad():
+            out = self.vision_tower(
+                pixel_values=clip_pixel_values.to(self.vision_tower.dtype), output_hidden_states=True
+            )
+            patches = out.hidden_states[config.mm_vision_select_layer][:, 1:]
+            merged = merge_tokens(
+                patches, config.cluster_sizes, config.cluster_knn, config.cluster_density_noise
+            )
+        return self.mm_projector(merged.to(self.mm_projector.weight.dtype))
+
+    def expand(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        labels: torch.Tensor | None,
+        clip_pixel_values: torch.Tensor | None,
+    ) -> ExpandedSequence:
+        """Text embeddings with every ``<image>`` replaced by its frame tokens (see ``expand_images``)."""
+        hidden = self.config.hidden_size
+        if clip_pixel_values is not None and clip_pixel_values.shape[0] > 0:
+            features = self.encode_frames(clip_pixel_values.to(self.device))
+        else:
+            features = torch.zeros(0, self.config.tokens_per_image, hidden, device=self.device)
+        return expand_images(
+            input_ids.to(self.device),
+            None if attention_mask is None else attention_mask.to(self.device),
+            None if labels is None else labels.to(self.device),
+            features,
+            self.config.image_token_id,
+            self.language_model.get_input_embeddings(),
+        )
+
+    def project_seg(self, hidden_states: torch.Tensor, sequence: ExpandedSequence) -> list[torch.Tensor]:
+        """Per sample, ``text_hidden_fcs`` of the states before each ``[SEG]`` -> ``[N_b, out_dim]``."""
+        positions = seg_state_positions(sequence, self.config.seg_token_id)
+        return [self.text_hidden_fcs(hidden_states[row, pos]) for row, pos in enumerate(positions)]
+
+    def _masks_for_batch(
+        self,
+        seg_embeddings: list[torch.Tensor],
+        sam_pixel_values: torch.Tensor | None,
+        has_target: torch.Tensor | None,
+        resized_sizes: Sequence[tuple[int, int] | None] | None,
+        original_sizes: Sequence[tuple[int, int] | None] | None,
+    ) -> list[torch.Tensor]:
+        batch = len(seg_embeddings)
+        has_target = torch.zeros(batch, dtype=torch.bool) if has_target is None else has_target.bool().cpu()
+        embeddings = None
+        if sam_pixel_values is not None and len(sam_pixel_values):
+            embeddings = self.sam.encode_images(sam_pixel_values.to(self.device, self.sam_dtype))
+        pred_masks, next_image = [], 0
+        for row in range(batch):
+            prompts = seg_embeddings[row]
+            if not has_target[row]:
+                if len(prompts):
+                    raise ValueError(f"sample {row} has {len(prompts)} [SEG] tokens but no target frame")
+                pred_masks.append(prompts.new_zeros(0, 0, 0))
+                continue
+            image = embeddings[next_image : next_image + 1]
+            next_image += 1
+            height, width = original_sizes[row]
+            if not len(prompts):
+                pred_masks.append(prompts.new_zeros(0, height, width))
+                continue
+            low_res = self.sam.decode(image, prompts)
+            pred_masks.append(self.sam.postprocess(low_res, tuple(resized_sizes[row]), (height, width)))
+        return pred_masks
+
+    @property
+    def sam_dtype(self) -> torch.dtype:
+        return self.sam.mask_decoder.iou_token.weight.dtype
+
+    # ------------------------------------------------------------------ training forward
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        clip_pixel_values: torch.Tensor | None = None,
+        sam_pixel_values: torch.Tensor | None = None,
+        has_target: torch.Tensor | None = None,
+        resized_sizes: Sequence[tuple[int, int] | None] | None = None,
+        original_sizes: Sequence[tuple[int, int] | None] | None = None,
+        masks: Sequence[torch.Tensor | None] | None = None,
+        **_: Any,
+    ) -> VisaOutput:
+        """Teacher-forced pass over a collated batch (``VisaProcessor.collate``).
+
+        Raises:
+            ValueError: a sample's ``[SEG]`` count differs from its number of masks.
+        """
+        sequence = self.expand(input_ids, attention_mask, labels, clip_pixel_values)
+        llm = self.language_model
+        hidden_states = llm.model(
+            inputs_embeds=sequence.embeds, attention_mask=sequence.attention_mask
+        ).last_hidden_state
+        logits = llm.lm_head(hidden_states)
+        lm_loss = None
+        if sequence.labels is not None:
+            shifted = sequence.labels[:, 1:]
+            if (shifted != IGNORE_INDEX).any():
+                lm_loss = F.cross_entropy(
+                    logits[:, :-1].flatten(0, 1).float(), shifted.flatten(), ignore_index=IGNORE_INDEX
+                )
+            else:
+                lm_loss = logits.sum() * 0.0
+        seg_embeddings = self.project_seg(hidden_states, sequence)
+        if masks is not None:
+            for row, (prompts, target) in enumerate(zip(seg_embeddings, masks, strict=True)):
+                if target is not None and len(prompts) != target.shape[0]:
+                    raise ValueError(
+                        f"sample {row}: {len(prompts)} [SEG] tokens in the answer but "
+                        f"{target.shape[0]} target masks"
+                    )
+        pred_masks = self._masks_for_batch(
+            seg_embeddings, sam_pixel_values, has_target, resized_sizes, original_sizes
+        )
+        pairs = [
+            (pred, target.to(pred.device))
+            for pred, target in zip(pred_masks, masks or [None] * len(pred_masks), strict=True)
+            if target is not None
+        ]
+        bce, dice = mask_losses([p for p, _ in pairs], [t for _, t in pairs])
+        return VisaOutput(
+            lm_loss=lm_loss,
+            mask_bce_loss=bce.to(self.device),
+            mask_dice_loss=dice.to(self.device),
+            pred_masks=pred_masks,
+            seg_embeddings=seg_embeddings,
+            logits=logits,
+            labels=sequence.labels,
+        )
+
+    # ------------------------------------------------------------------ inference
+    def sam_image_embeddings(self, processor: Any, frame: np.ndarray) -> torch.Tensor:
+        """SAM embedding ``[1, C, h, w]`` of one ``uint8[H, W, 3]`` frame (cacheable per frame)."""
+        sam_input = processor.sam_input(frame)
+        return self.sam.encode_images(sam_input.pixel_values[None].to(self.device, self.sam_dtype))
+
+    @torch.no_grad()
+    def decode_masks(
+        self,
+        embeddings: torch.Tensor,
+        seg_embeddings: torch.Tensor,
+        processor: Any,
+        original_size: tuple[int, int],
+    ) -> np.ndarray:
+        """Mask logits ``float32[N, H, W]`` of ``N`` projected ``[SEG]`` embeddings on one frame."""
+        height, width = original_size
+        if seg_embeddings.shape[0] == 0:
+            return np.zeros((0, height, width), dtype=np.float32)
+        resized = longest_side_shape(height, width, processor.images.sam_size)
+        low_res = self.sam.decode(embeddings.to(self.device), seg_embeddings.to(self.device, self.sam_dtype))
+        return self.sam.postprocess(low_res, resized, (height, width)).float().cpu().numpy()
+
+    @torch.no_grad()
+    def segment(
+        self,
+        processor: Any,
+        reference_frames: Sequence[np.ndarray],
+        target_frame: np.ndarray,
+        query_text: str,
+        max_new_tokens: int = 64,
+        answer: str | None = None,
+    ) -> SegmentationOutput:
+        """Answer ``query_text`` about the frames and segment the target frame: one mask per ``[SEG]``.
+
+        With ``answer`` given, the answer is teacher-forced (one forward pass, as the original's
+        evaluation); otherwise it is generated greedily. No ``[SEG]`` in the answer gives
+        ``has_seg=False`` and zero masks, and is logged as a warning.
+        """
+        frames = [*reference_frames, target_frame]
+        pixels = processor.clip_pixels(frames)
+        if answer is not None:
+            conversation = processor.make_conversation(query_text, len(reference_frames), None, answer=answer)
+            input_ids, labels = processor.encode_prompt(conversation)
+            sequence = self.expand(input_ids[None], None, labels[None], pixels)
+            hidden = self.language_model.model(
+                inputs_embeds=sequence.embeds, attention_mask=sequence.attention_mask
+            ).last_hidden_state
+            seg_embeddings = self.project_seg(hidden, sequence)[0]
+            answer_text = answer
+        else:
+            conversation = processor.make_conversation(query_text, len(reference_frames), None)[:1]
+            input_ids, _ = processor.encode_prompt(conversation, add_generation_prompt=True)
+            seg_embeddings, answer_text = self._generate(processor, input_ids, pixels, max_new_tokens)
+        height, width = target_frame.shape[:2]
+        if seg_embeddings.shape[0] == 0:
+            logger.warning("the answer %r contains no [SEG] token: no mask was produced", answer_text)
+            return SegmentationOutput(
+                answer_text, np.zeros((0, height, width), np.float32), seg_embeddings.float().cpu(), False
+            )
+        embeddings = self.sam_image_embeddings(processor, target_frame)
+        logits = self.decode_masks(embeddings, seg_embeddings, processor, (height, width))
+        return SegmentationOutput(answer_text, logits, seg_embeddings.float().cpu(), True)
+
+    def _generate(
+        self, processor: Any, input_ids: torch.Tensor, pixels: torch.Tensor, max_new_tokens: int
+    ) -> tuple[torch.Tensor, str]:
+        """Greedy generation; the ``[SEG]`` prompts come from the states that predicted each ``[SEG]``."""
+        sequence = self.expand(input_ids[None], None, None, pixels)
+        tokenizer = processor.tokenizer
+        out = self.language_model.generate(
+            inputs_embeds=sequence.embeds,
+            attention_mask=sequence.attention_mask,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            output_hidden_states=True,
+            return_dict_in_generate=True,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        generated = out.sequences[0, -len(out.hidden_states) :].tolist()
+        states = [
+            out.hidden_states[step][-1][0, -1]
+            for step, token in enumerate(generated)
+            if token == self.config.seg_token_id
+        ]
+        hidden = self.config.hidden_size
+        stacked = (
+            torch.stack(states) if states else torch.zeros(0, hidden, device=self.device, dtype=self.dtype)
+        )
+        return self.text_hidden_fcs(stacked), processor.decode_answer(generated)
+
+    # ------------------------------------------------------------------ LoRA
+    def merge_lora(self) -> VisaForSegmentation:
+        """Merge LoRA back into the LLM: a plain model again (``config.lora`` None)."""
+        return merge_lora(self)

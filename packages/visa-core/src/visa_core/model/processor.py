@@ -1,0 +1,204 @@
+"""``VisaProcessor``: the one place that turns frames, queries and masks into model inputs."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from visa_core.errors import CheckpointError
+from visa_core.model import templates
+from visa_core.model.image_processing import (
+    CLIP_MEAN,
+    CLIP_STD,
+    SAM_MEAN,
+    SAM_STD,
+    clip_preprocess,
+    sam_preprocess,
+)
+from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
+from visa_core.model.tokenization import IGNORE_INDEX, encode_pieces, prepare_tokenizer
+from visa_core.types import Turn
+
+PROCESSOR_FILE = "visa_processor.json"
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """Sizes and normalisation of the CLIP and SAM inputs."""
+
+    clip_size: int = 224
+    clip_mean: tuple[float, ...] = CLIP_MEAN
+    clip_std: tuple[float, ...] = CLIP_STD
+    sam_size: int = 1024
+    sam_mean: tuple[float, ...] = SAM_MEAN
+    sam_std: tuple[float, ...] = SAM_STD
+
+
+class VisaProcessor:
+    """Tokenizer (with ``<image>`` and ``[SEG]``) plus CLIP / SAM preprocessing and prompt templates."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, images: ImageSettings | None = None) -> None:
+        self.tokenizer = prepare_tokenizer(tokenizer)
+        self.images = images or ImageSettings()
+        self.seg_token_id = int(self.tokenizer.convert_tokens_to_ids(SEG_TOKEN))
+        self.image_token_id = int(self.tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
+
+    # ----------------------------------------------------------------- persistence
+    @classmethod
+    def from_pretrained(cls, path: str | Path, **tokenizer_kwargs: Any) -> VisaProcessor:
+        """Load the tokenizer of a model folder and its image settings (``visa_processor.json``,
+        else derived from a VISA ``config.json``, else the real models' defaults)."""
+        path = Path(path)
+        if not path.is_dir():
+            raise CheckpointError(f"{path}: not a model folder")
+        tokenizer = AutoTokenizer.from_pretrained(str(path), **tokenizer_kwargs)
+        settings_file = path / PROCESSOR_FILE
+        if settings_file.is_file():
+            raw = json.loads(settings_file.read_text())
+            images = ImageSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+        elif (path / "config.json").is_file() and json.loads((path / "config.json").read_text()).get(
+            "model_type"
+        ) == "visa":
+            config = json.loads((path / "config.json").read_text())
+            images = ImageSettings(
+                clip_size=config["vision_config"]["image_size"], sam_size=config["sam_config"]["image_size"]
+            )
+        else:
+            images = ImageSettings()
+        return cls(tokenizer, images)
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write the tokenizer files and ``visa_processor.json``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save_pretrained(str(path))
+        (path / PROCESSOR_FILE).write_text(json.dumps(asdict(self.images), indent=2) + "\n")
+
+    # ----------------------------------------------------------------- prompts
+    def make_conversation(
+        self,
+        query_text: str,
+        num_reference_frames: int,
+        rng: random.Random | None,
+        answer: str | None = None,
+    ) -> list[Turn]:
+        """The original's two-turn conversation: question template, then an answer with ``[SEG]``."""
+        return [
+            Turn("human", templates.question_text(query_text, num_reference_frames, rng)),
+            Turn("gpt", answer if answer is not None else templates.answer_text(rng)),
+        ]
+
+    # ----------------------------------------------------------------- images
+    def clip_pixels(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
+        """Frames ``uint8[H, W, 3]`` -> ``float32[len(frames), 3, s, s]`` CLIP inputs."""
+        size, mean, std = self.images.clip_size, self.images.clip_mean, self.images.clip_std
+        if not frames:
+            return torch.zeros(0, 3, size, size)
+        return torch.stack([clip_preprocess(frame, size, mean, std) for frame in frames])
+
+    def sam_input(self, frame: np.ndarray):
+        """One frame -> :class:`~visa_core.model.image_processing.SamInput`."""
+        return sam_preprocess(frame, self.images.sam_size, self.images.sam_mean, self.images.sam_std)
+
+    # ----------------------------------------------------------------- encoding
+    def encode_prompt(
+        self, conversation: Sequence[Turn], add_generation_prompt: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(input_ids long[L], labels long[L])`` of a conversation in the ``llava_v1`` format."""
+        pieces = templates.conversation_segments(conversation, add_generation_prompt)
+        return encode_pieces(self.tokenizer, pieces, self.image_token_id)
+
+    def encode_example(
+        self,
+        reference_frames: Sequence[np.ndarray],
+        target_frame: np.ndarray | None,
+        conversation: Sequence[Turn],
+        masks: np.ndarray | None,
+    ) -> dict[str, Any]:
+        """One training example: token ids and labels, CLIP pixels of every ``<image>`` (references
+        then target), the SAM input of the target frame, and its masks ``bool[N, H, W]``.
+
+        Raises:
+            ValueError: image placeholders and frames disagree, ``[SEG]`` count and masks disagree,
+                or masks do not match the target frame.
+        """
+        frames = [*reference_frames, *([] if target_frame is None else [target_frame])]
+        num_placeholders = sum(turn.text.count(IMAGE_TOKEN) for turn in conversation)
+        if num_placeholders != len(frames):
+            raise ValueError(
+                f"the conversation has {num_placeholders} {IMAGE_TOKEN} placeholders but "
+                f"{len(frames)} frames were given ({len(reference_frames)} references"
+                f"{' + target' if target_frame is not None else ''})"
+            )
+        input_ids, labels = self.encode_prompt(conversation)
+        example: dict[str, Any] = {
+            "input_ids": input_ids,
+            "labels": labels,
+            "clip_pixel_values": self.clip_pixels(frames),
+            "sam_pixel_values": None,
+            "resized_size": None,
+            "original_size": None,
+            "masks": None,
+        }
+        if target_frame is not None:
+            sam = self.sam_input(target_frame)
+            example.update(
+                sam_pixel_values=sam.pixel_values,
+                resized_size=sam.resized_size,
+                original_size=sam.original_size,
+            )
+        if masks is not None:
+            if target_frame is None:
+                raise ValueError("masks were given without a target frame")
+            num_seg = sum(turn.text.count(SEG_TOKEN) for turn in conversation if turn.role == "gpt")
+            if masks.dtype != np.bool_ or masks.ndim != 3 or masks.shape[1:] != target_frame.shape[:2]:
+                raise ValueError(
+                    f"masks must be bool[N, {target_frame.shape[0]}, {target_frame.shape[1]}] on the target "
+                    f"frame, got {masks.dtype}{list(masks.shape)}"
+                )
+            if num_seg != masks.shape[0]:
+                raise ValueError(
+                    f"the answers contain {num_seg} [SEG] tokens but {masks.shape[0]} masks were given"
+                )
+            example["masks"] = torch.from_numpy(masks.copy())
+        return example
+
+    def collate(self, examples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """Right-pad ids / labels, concatenate CLIP pixels and stack the SAM inputs of samples that
+        have a target frame (``has_target`` says which); sizes and masks stay per-sample lists."""
+        if not examples:
+            raise ValueError("cannot collate an empty list of examples")
+        length = max(int(e["input_ids"].shape[0]) for e in examples)
+        pad_id = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(examples), length), pad_id, dtype=torch.long)
+        labels = torch.full((len(examples), length), IGNORE_INDEX, dtype=torch.long)
+        attention_mask = torch.zeros((len(examples), length), dtype=torch.long)
+        for row, example in enumerate(examples):
+            n = example["input_ids"].shape[0]
+            input_ids[row, :n] = example["input_ids"]
+            labels[row, :n] = example["labels"]
+            attention_mask[row, :n] = 1
+        sam = [e["sam_pixel_values"] for e in examples if e["sam_pixel_values"] is not None]
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "labels": labels,
+            "clip_pixel_values": torch.cat([e["clip_pixel_values"] for e in examples]),
+            "sam_pixel_values": torch.stack(sam) if sam else None,
+            "has_target": torch.tensor([e["sam_pixel_values"] is not None for e in examples]),
+            "resized_sizes": [e["resized_size"] for e in examples],
+            "original_sizes": [e["original_size"] for e in examples],
+            "masks": [e["masks"] for e in examples],
+        }
+
+    def decode_answer(self, token_ids: Sequence[int]) -> str:
+        """Answer text of generated ids, ``[SEG]`` kept, special tokens dropped."""
+        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True).strip()

@@ -1,0 +1,104 @@
+"""Tokenizers: adding ``[SEG]`` / ``<image>`` to any tokenizer, building the offline tiny one,
+and encoding a prompt with image placeholders the way the original does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from visa_core.model import templates
+from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
+
+IGNORE_INDEX = -100
+
+
+def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """Add ``[SEG]`` (an ordinary added token, as the original) and ``<image>`` (special) if absent.
+
+    ``[SEG]`` is added first so that a 32000-token Llama tokenizer gives ``[SEG]`` = 32000 as in
+    the published checkpoints; ``<image>`` never reaches the embedding table. The pad token
+    defaults to the unk token (as LISA does).
+    """
+    vocab = tokenizer.get_vocab()
+    if SEG_TOKEN not in vocab:
+        tokenizer.add_tokens([SEG_TOKEN], special_tokens=False)
+    if IMAGE_TOKEN not in vocab:
+        tokenizer.add_tokens([IMAGE_TOKEN], special_tokens=True)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
+    return tokenizer
+
+
+def build_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer trained (deterministically, offline) on VISA's own prompt text.
+
+    Ids 0, 1, 2 are ``<unk>``, ``<s>``, ``</s>`` as in Llama; ``<s>`` is prepended to every
+    encoding; any text can be encoded (byte fallback through the byte-level alphabet).
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<unk>", "<s>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    corpus = [
+        templates.SYSTEM_PROMPT,
+        *templates.SHORT_QUESTION_TEMPLATES,
+        *templates.LONG_QUESTION_TEMPLATES,
+        *templates.ANSWER_TEMPLATES,
+        "USER: ASSISTANT: USER: ASSISTANT:",
+        "the person the dog the cat the car the ball the bird on the left right which object moves "
+        "fastest who is holding the red square blue circle a man a woman running walking (0) (1) (2) (3)",
+    ]
+    tokenizer.train_from_iterator(corpus, trainer=trainer)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)]
+    )
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<unk>"
+    )
+    return prepare_tokenizer(wrapped)
+
+
+def encode_pieces(
+    tokenizer: PreTrainedTokenizerBase, pieces: Sequence[tuple[str, bool]], image_token_id: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids ``long[L]`` and labels ``long[L]`` of a prompt given as ``(text, is_answer)`` pieces.
+
+    Like the original ``tokenizer_image_token``: the text is split at every ``<image>``, each
+    chunk tokenised on its own (BOS on the first only) and ``image_token_id`` put between chunks.
+    A token is supervised (label = its id) when its characters overlap an answer piece; every
+    other token, images included, is ``IGNORE_INDEX``.
+    """
+    text = "".join(piece for piece, _ in pieces)
+    answer_spans, start = [], 0
+    for piece, is_answer in pieces:
+        if is_answer:
+            answer_spans.append((start, start + len(piece)))
+        start += len(piece)
+    ids: list[int] = []
+    labels: list[int] = []
+    offset = 0
+    for index, chunk in enumerate(text.split(IMAGE_TOKEN)):
+        if index > 0:
+            ids.append(image_token_id)
+            labels.append(IGNORE_INDEX)
+            offset += len(IMAGE_TOKEN)
+        encoded = tokenizer(chunk, add_special_tokens=index == 0, return_offsets_mapping=True)
+        for token_id, (begin, end) in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True):
+            is_special = begin == end
+            supervised = not is_special and any(
+                offset + end > a_start and offset + begin < a_end for a_start, a_end in answer_spans
+            )
+            ids.append(token_id)
+            labels.append(token_id if supervised else IGNORE_INDEX)
+        offset += len(chunk)
+    return torch.tensor(ids, dtype=torch.long), torch.tensor(labels, dtype=torch.long)
