@@ -48,8 +48,21 @@ def write_video(path: Path, num_frames: int, height: int, width: int) -> None:
 
 def run_segment(model: Path, video: Path, out: Path, propagator: str) -> dict[str, float]:
     command = [
-        sys.executable, "-c", CHILD, "segment", "--model", str(model), "--video", str(video),
-        "--query", "the red square", "--propagator", propagator, "--out", str(out), "--no-overlay",
+        sys.executable,
+        "-c",
+        CHILD,
+        "segment",
+        "--model",
+        str(model),
+        "--video",
+        str(video),
+        "--query",
+        "the red square",
+        "--propagator",
+        propagator,
+        "--out",
+        str(out),
+        "--no-overlay",
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -58,7 +71,9 @@ def run_segment(model: Path, video: Path, out: Path, propagator: str) -> dict[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--frames", type=int, nargs=2, default=[500, 5000])
     parser.add_argument("--size", type=int, nargs=2, default=[96, 128], metavar=("H", "W"))
     parser.add_argument("--propagator", default="seg_token")
@@ -67,8 +82,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="visa-bench-") as scratch:
         root = Path(scratch)
         model_dir = root / "model"
-        subprocess.run([sys.executable, "-m", "visa_core.cli.main", "init-model", "--preset", "tiny",
-                        str(model_dir)], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "visa_core.cli.main", "init-model", "--preset", "tiny", str(model_dir)],
+            check=True,
+            capture_output=True,
+        )
         runs = {}
         for num_frames in args.frames:
             video = root / f"video_{num_frames}.mp4"
@@ -78,7 +96,8 @@ def main() -> None:
             stats["fps"] = num_frames / stats["seconds"]
             runs[num_frames] = stats
             print(
-                f"{num_frames:>6} frames {args.size[0]}x{args.size[1]}: peak RSS {stats['peak_rss_mb']:.0f} MiB, "
+                f"{num_frames:>6} frames {args.size[0]}x{args.size[1]}: "
+                f"peak RSS {stats['peak_rss_mb']:.0f} MiB, "
                 f"{stats['fps']:.1f} frames/s (wall {time.perf_counter() - started:.1f} s with start-up)"
             )
         short, long = args.frames

@@ -47,15 +47,31 @@ def test_visa_core_imports_none_of_the_other_packages() -> None:
 def test_third_party_plugin_shows_up_and_builds(tmp_path: Path) -> None:
     target = tmp_path / "site"
     _run(
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-        "--target", target, EXAMPLE_PLUGIN,
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--target",
+        target,
+        EXAMPLE_PLUGIN,
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]))
     rows = json.loads(_run(sys.executable, "-m", "visa_core.cli.main", "plugins", "--json", env=env).stdout)
     assert {"kind": "dataset", "name": "tinyvos", "distribution": "visa-dataset-tinyvos"} in rows
     result = _run(
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", EXAMPLE_PLUGIN / "tests",
-        "--rootdir", tmp_path, env=env,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        EXAMPLE_PLUGIN / "tests",
+        "--rootdir",
+        tmp_path,
+        env=env,
     )
     assert " passed" in result.stdout
 
@@ -67,10 +83,19 @@ def test_visa_core_installs_alone_in_a_fresh_environment(tmp_path: Path) -> None
     python = env_dir / "bin" / "python"
     env = dict(os.environ, PIP_CONSTRAINT=str(REPO / "constraints" / "cpu.txt"))
     env.pop("PYTHONPATH", None)
-    _run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         REPO / "packages" / "visa-core", env=env)
+    _run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        REPO / "packages" / "visa-core",
+        env=env,
+    )
     rows = json.loads(_run(env_dir / "bin" / "visa", "plugins", "--json", env=env).stdout)
     assert rows == []
-    code = "import importlib.util as u; print([n for n in ('visa_data','visa_eval','visa_propagate','visa_frame_select') if u.find_spec(n)])"
+    others = ("visa_data", "visa_eval", "visa_propagate", "visa_frame_select")
+    code = f"import importlib.util as u; print([n for n in {others!r} if u.find_spec(n)])"
     assert _run(python, "-c", code, env=env).stdout.strip() == "[]"
     _run(python, "-c", "import visa_core, visa_core.video, visa_core.cli.main", env=env)

@@ -97,7 +97,9 @@ def test_unknown_name_lists_known_names_and_suggests() -> None:
 def test_unknown_option_is_named() -> None:
     registry: Registry = Registry("frame_selector", FrameSelector)
     registry.add(Middle)
-    with pytest.raises(ComponentOptionError, match="has no option 'num_reference'; did you mean 'num_references'"):
+    with pytest.raises(
+        ComponentOptionError, match="has no option 'num_reference'; did you mean 'num_references'"
+    ):
         registry.build("middle", num_reference=3)
 
 

@@ -18,7 +18,9 @@ def tinyvos_root(tmp_path):
     (folder / "masks" / "0").mkdir(parents=True)
     for index, frame_id in enumerate(video.frame_ids):
         Image.fromarray(video.frames[index]).save(folder / "frames" / f"{frame_id}.jpg")
-        Image.fromarray(masks[0, index].astype(np.uint8) * 255).save(folder / "masks" / "0" / f"{frame_id}.png")
+        Image.fromarray(masks[0, index].astype(np.uint8) * 255).save(
+            folder / "masks" / "0" / f"{frame_id}.png"
+        )
     expressions = {"squares": [{"id": "0", "text": "the red square", "kind": "referring"}]}
     (tmp_path / "valid" / "expressions.json").write_text(json.dumps(expressions))
     return tmp_path

@@ -74,7 +74,7 @@ class VisaPlugins:
         self._registries = None
 
     def registry(self, kind: str) -> Registry[Any]:
-        """The registry of ``kind`` (``dataset``, ``frame_selector``, ``propagator``, ``metric``, ``command``)."""
+        """The registry of ``kind``: one of :data:`KINDS`."""
         if kind not in KINDS:
             raise ValueError(f"unknown component kind {kind!r}; kinds are {', '.join(KINDS)}")
         if self._registries is None:

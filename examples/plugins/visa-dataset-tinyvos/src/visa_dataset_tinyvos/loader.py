@@ -1,8 +1,8 @@
 """TinyVOS layout::
 
-    ROOT/SPLIT/expressions.json     {"VIDEO": [{"id": "0", "text": "the dog", "kind": "referring"}, ...]}
-    ROOT/SPLIT/VIDEO/frames/*.jpg   the frames, in name order
-    ROOT/SPLIT/VIDEO/masks/ID/*.png one 0/255 mask per frame, same names as the frames
+ROOT/SPLIT/expressions.json     {"VIDEO": [{"id": "0", "text": "the dog", "kind": "referring"}, ...]}
+ROOT/SPLIT/VIDEO/frames/*.jpg   the frames, in name order
+ROOT/SPLIT/VIDEO/masks/ID/*.png one 0/255 mask per frame, same names as the frames
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from visa_core import DatasetLoader, DataFormatError, Query, Sample, Video
+from visa_core import DataFormatError, DatasetLoader, Query, Sample, Video
 
 
 class TinyVOSLoader(DatasetLoader):

@@ -48,7 +48,9 @@ class PredictCommand(Command):
             selector=args.selector,
             selector_options=component_options(args.selector_option, model=args.selector_model),
             propagator=args.propagator,
-            propagator_options=component_options(args.propagator_option, checkpoint=args.propagator_checkpoint),
+            propagator_options=component_options(
+                args.propagator_option, checkpoint=args.propagator_checkpoint
+            ),
             device=args.device or str(state.device),
             dtype=args.dtype,
         )
@@ -56,7 +58,8 @@ class PredictCommand(Command):
             pipeline, dataset, args.out, process_index=state.process_index, num_processes=state.num_processes
         )
         print(
-            f"[rank {state.process_index}/{state.num_processes}] videos {summary.videos}, expressions written "
+            f"[rank {state.process_index}/{state.num_processes}] videos {summary.videos}, "
+            f"expressions written "
             f"{summary.expressions_written}, already done {summary.expressions_skipped}, "
             f"answers without [SEG] (empty masks written) {summary.without_seg}"
         )

@@ -22,13 +22,27 @@ class SegmentCommand(Command):
         parser.add_argument("--video", required=True, type=Path, help="video file (mp4, ...) or frame folder")
         parser.add_argument("--query", required=True, action="append", help="a question (repeatable)")
         parser.add_argument("--selector", default="uniform", help="registered frame selector")
-        parser.add_argument("--selector-model", type=Path, help="model folder for the selector (clip, llamavid)")
-        parser.add_argument("--selector-option", action="append", default=[], metavar="KEY=VALUE",
-                            help="another selector option (repeatable; VALUE is read as YAML)")
+        parser.add_argument(
+            "--selector-model", type=Path, help="model folder for the selector (clip, llamavid)"
+        )
+        parser.add_argument(
+            "--selector-option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="another selector option (repeatable; VALUE is read as YAML)",
+        )
         parser.add_argument("--propagator", default="seg_token", help="registered mask propagator")
-        parser.add_argument("--propagator-checkpoint", type=Path, help="checkpoint for the propagator (xmem, sam2)")
-        parser.add_argument("--propagator-option", action="append", default=[], metavar="KEY=VALUE",
-                            help="another propagator option (repeatable; VALUE is read as YAML)")
+        parser.add_argument(
+            "--propagator-checkpoint", type=Path, help="checkpoint for the propagator (xmem, sam2)"
+        )
+        parser.add_argument(
+            "--propagator-option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="another propagator option (repeatable; VALUE is read as YAML)",
+        )
         parser.add_argument("--out", required=True, type=Path, help="output folder")
         parser.add_argument("--device", default="cpu")
         parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
@@ -52,7 +66,9 @@ class SegmentCommand(Command):
             selector=args.selector,
             selector_options=component_options(args.selector_option, model=args.selector_model),
             propagator=args.propagator,
-            propagator_options=component_options(args.propagator_option, checkpoint=args.propagator_checkpoint),
+            propagator_options=component_options(
+                args.propagator_option, checkpoint=args.propagator_checkpoint
+            ),
             device=args.device,
             dtype=args.dtype,
             quantization="8bit" if args.load_in_8bit else "4bit" if args.load_in_4bit else None,

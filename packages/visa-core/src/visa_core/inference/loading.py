@@ -49,16 +49,21 @@ def _quantization_config(quantization: str, device: str) -> Any:
         raise VisaError(f"quantization must be '8bit' or '4bit', got {quantization!r}")
     if not (device.startswith("cuda") and torch.cuda.is_available()):
         raise VisaError(
-            f"--load-in-{quantization} needs a CUDA GPU (bitsandbytes); on CPU, use --dtype float32 or bfloat16"
+            f"--load-in-{quantization} needs a CUDA GPU (bitsandbytes); "
+            "on CPU, use --dtype float32 or bfloat16"
         )
     try:
         import bitsandbytes  # noqa: F401
     except ImportError as error:
-        raise VisaError(f"--load-in-{quantization} needs bitsandbytes: pip install 'visa-core[quantization]'") from error
+        raise VisaError(
+            f"--load-in-{quantization} needs bitsandbytes: pip install 'visa-core[quantization]'"
+        ) from error
     from transformers import BitsAndBytesConfig
 
     if quantization == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=["sam", "text_hidden_fcs", "vision_tower"])
+        return BitsAndBytesConfig(
+            load_in_8bit=True, llm_int8_skip_modules=["sam", "text_hidden_fcs", "vision_tower"]
+        )
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_compute_dtype=torch.bfloat16,

@@ -29,7 +29,11 @@ def mask_path(out: Path, query_id: str, obj: int, frame_id: str) -> Path:
 def write_masks(
     out: Path, video: Video, results: Sequence[QueryResult], stream: Iterable[tuple[int, int, np.ndarray]]
 ) -> list[np.ndarray]:
-    """Write every streamed mask as a PNG; return per-result mask areas ``float32[T, N]`` (fraction of the frame)."""
+    """Write every streamed mask as a PNG.
+
+    Returns:
+        Per result, the mask areas ``float32[T, N]`` as fractions of the frame.
+    """
     num_pixels = float(video.size[0] * video.size[1])
     areas = [np.zeros((len(video), r.keyframe_logits.shape[0]), dtype=np.float32) for r in results]
     for result_index, frame_index, masks in stream:
@@ -80,7 +84,9 @@ def write_result_json(
     return path
 
 
-def write_overlay_video(out: Path, video: Video, results: Sequence[QueryResult], fps: float | None = None) -> Path:
+def write_overlay_video(
+    out: Path, video: Video, results: Sequence[QueryResult], fps: float | None = None
+) -> Path:
     """Draw every query's masks (read back from the PNGs, one frame at a time) into ``OUT/overlay.mp4``."""
     path = out / "overlay.mp4"
     with Mp4Writer(path, fps=fps or video.fps or 10.0) as writer:

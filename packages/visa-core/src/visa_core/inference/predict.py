@@ -66,9 +66,7 @@ def predict_dataset(
     """Predict every expression of ``dataset`` (this process's shard) into ``out``."""
     summary = PredictSummary()
     out.mkdir(parents=True, exist_ok=True)
-    log_path = out / (
-        "predictions.jsonl" if num_processes == 1 else f"predictions.rank{process_index}.jsonl"
-    )
+    log_path = out / ("predictions.jsonl" if num_processes == 1 else f"predictions.rank{process_index}.jsonl")
     groups = group_by_video(dataset)
     with log_path.open("a", encoding="utf-8") as log:
         for position, (video, queries) in enumerate(tqdm(groups, desc="videos", unit="video")):

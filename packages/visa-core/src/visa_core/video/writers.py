@@ -9,8 +9,16 @@ from types import TracebackType
 import numpy as np
 
 PALETTE = np.array(
-    [[255, 56, 56], [56, 140, 255], [72, 220, 96], [255, 178, 29], [207, 64, 255], [0, 212, 212],
-     [255, 112, 190], [160, 160, 40]],
+    [
+        [255, 56, 56],
+        [56, 140, 255],
+        [72, 220, 96],
+        [255, 178, 29],
+        [207, 64, 255],
+        [0, 212, 212],
+        [255, 112, 190],
+        [160, 160, 40],
+    ],
     dtype=np.uint8,
 )
 """Colours of objects 0, 1, 2, ... in overlays (cycled)."""
@@ -50,9 +58,7 @@ def overlay_masks(frame: np.ndarray, masks: np.ndarray, alpha: float = 0.5) -> n
 def _eroded(mask: np.ndarray) -> np.ndarray:
     """4-neighbour erosion of ``bool[H, W]`` (pixels outside the frame count as background)."""
     padded = np.pad(mask, 1, constant_values=False)
-    return (
-        padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    )
+    return padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
 
 
 class Mp4Writer:
