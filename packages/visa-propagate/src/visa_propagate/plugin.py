@@ -11,7 +11,9 @@ def register_propagators(registry: Registry) -> None:
     from visa_propagate.identity import IdentityPropagator
     from visa_propagate.sam2.propagator import Sam2Propagator
     from visa_propagate.seg_token import SegTokenPropagator
+    from visa_propagate.xmem import XMemPropagator
 
     registry.add(IdentityPropagator)
     registry.add(SegTokenPropagator)
     registry.add(Sam2Propagator)
+    registry.add(XMemPropagator)

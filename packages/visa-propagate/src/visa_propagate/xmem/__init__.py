@@ -4,6 +4,6 @@
 (``network``, ``memory``, ``inference``, ``checkpoint``) import torch.
 """
 
-from visa_propagate.xmem.propagator import PromptError, XMemPropagator
+from visa_propagate.xmem.propagator import XMemPropagator
 
-__all__ = ["PromptError", "XMemPropagator"]
+__all__ = ["XMemPropagator"]

@@ -15,48 +15,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
-from visa_core.errors import CheckpointError, VisaError
+from visa_core.errors import CheckpointError
 from visa_core.interfaces import FrameDecoder, Propagator
 from visa_core.video import Video
+from visa_propagate.prompts import check_prompts
 
 if TYPE_CHECKING:
     import torch
 
     from visa_propagate.xmem.inference import RunSettings
     from visa_propagate.xmem.network import XMemNetwork
-
-
-class PromptError(VisaError, ValueError):
-    """Key-frame masks that do not fit the video (shape, dtype, frame index, object count)."""
-
-
-def check_prompts(video: Video, prompts: Mapping[int, np.ndarray], who: str) -> int:
-    """Validate ``prompts`` against ``video``; return the number of objects ``N``."""
-    if not prompts:
-        raise PromptError(f"{who}: at least one key frame prompt is needed")
-    height, width = video.size
-    counts = set()
-    for index, masks in prompts.items():
-        if not 0 <= int(index) < len(video):
-            raise PromptError(
-                f"{who}: key frame {index} is outside video {video.video_id!r} ({len(video)} frames)"
-            )
-        if not isinstance(masks, np.ndarray) or masks.dtype != np.bool_ or masks.ndim != 3:
-            got = (
-                f"{masks.dtype}{list(masks.shape)}" if isinstance(masks, np.ndarray) else type(masks).__name__
-            )
-            raise PromptError(f"{who}: the prompt of frame {index} must be bool[N, H, W], got {got}")
-        if masks.shape[1:] != (height, width):
-            raise PromptError(
-                f"{who}: the prompt of frame {index} is {masks.shape[1]}x{masks.shape[2]} but video "
-                f"{video.video_id!r} is {height}x{width}"
-            )
-        counts.add(masks.shape[0])
-    if len(counts) != 1 or 0 in counts:
-        raise PromptError(
-            f"{who}: every prompt needs the same non-zero number of objects, got {sorted(counts)}"
-        )
-    return counts.pop()
 
 
 class XMemPropagator(Propagator):
@@ -177,7 +145,7 @@ class XMemPropagator(Propagator):
         ``decoder`` is not used (XMem segments from its memory). Key frames yield a copy of
         their prompt.
         """
-        num_objects = check_prompts(video, prompts, f"propagator {self.name!r}")
+        num_objects = check_prompts(self.name, video, prompts)
         prompts = {int(t): masks for t, masks in prompts.items()}
         first = min(prompts)
         active = np.flatnonzero(np.any([masks.any(axis=(1, 2)) for masks in prompts.values()], axis=0))
