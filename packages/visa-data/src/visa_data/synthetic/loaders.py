@@ -1,0 +1,85 @@
+"""Loaders of the synthetic dataset's still images and QA conversations (the videos use ``revos``).
+
+``root`` is the folder ``visa make-synthetic`` wrote; ``split`` is ``train`` or ``valid``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from visa_core.errors import ComponentOptionError, DataFormatError
+from visa_core.interfaces import DatasetLoader
+from visa_core.types import Sample, Turn
+from visa_core.video import Video
+from visa_data.files import read_json, require_key
+from visa_data.video.base import MetaExpressionsDataset, SplitLayout
+
+
+class SyntheticImagesDataset(MetaExpressionsDataset):
+    """Still images of shapes with referring, reasoning and no-target queries (one-frame videos)."""
+
+    name: ClassVar[str] = "synthetic_images"
+    task = "image_segmentation"
+    layouts: ClassVar[dict[str, SplitLayout]] = {
+        split: SplitLayout(
+            "images/JPEGImages",
+            f"images/meta_expressions_{split}_.json",
+            "mask_dict",
+            "images/mask_dict.json",
+        )
+        for split in ("train", "valid")
+    }
+
+
+class SyntheticQADataset(DatasetLoader):
+    """Question-answer conversations (text answers, no masks) about the synthetic videos and images."""
+
+    name: ClassVar[str] = "synthetic_qa"
+    task = "conversation"
+
+    def __init__(self, config: Any = None, /, **options: Any) -> None:
+        super().__init__(config, **options)
+        self.root = Path(self.config.root)
+        if self.config.split not in ("train", "valid"):
+            raise ComponentOptionError(
+                f"{self.name}: no split {self.config.split!r} (its splits: train, valid)"
+            )
+        self.path = self.root / "qa" / f"qa_{self.config.split}.json"
+        entries = read_json(self.path, self.name)
+        if not isinstance(entries, list):
+            raise DataFormatError(f"{self.name}: {self.path} should hold a JSON list of conversations")
+        self.entries = [self._check(entry, i) for i, entry in enumerate(entries)]
+
+    def _check(self, entry: Any, index: int) -> tuple[str, str, tuple[str, ...], tuple[Turn, ...]]:
+        item = f"conversation {index}"
+        folder = require_key(entry, "video", self.name, self.path, item)
+        frames = require_key(entry, "frames", self.name, self.path, item)
+        turns = []
+        for number, turn in enumerate(require_key(entry, "conversations", self.name, self.path, item)):
+            role = require_key(turn, "from", self.name, self.path, f"{item} turn {number}")
+            if role not in ("human", "gpt"):
+                raise DataFormatError(f"{self.name}: {self.path}: {item} turn {number} is from {role!r}")
+            text = require_key(turn, "value", self.name, self.path, f"{item} turn {number}")
+            turns.append(Turn(role, str(text)))
+        if not turns or not frames:
+            raise DataFormatError(f"{self.name}: {self.path}: {item} has no turns or no frames")
+        return str(entry.get("id", index)), str(folder), tuple(frames), tuple(turns)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index: int) -> Sample:
+        video_id, folder, frames, turns = self.entries[index]
+        paths = [self.root / folder / f"{frame}.jpg" for frame in frames]
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            raise DataFormatError(
+                f"{self.name}: {self.path}: conversation {video_id!r} lists missing frame {missing[0]}"
+            )
+        return Sample(
+            video=Video.from_files(video_id, paths), conversation=turns, meta={"dataset": self.name}
+        )
+
+
+SYNTHETIC_LOADERS: tuple[type[DatasetLoader], ...] = (SyntheticImagesDataset, SyntheticQADataset)
