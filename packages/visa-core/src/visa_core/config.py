@@ -39,12 +39,15 @@ class ConfigError(VisaError, ValueError):
 class ModelConfig:
     """Which model to train: a saved model folder (``path``) or a named preset built from scratch.
 
-    ``preset`` is one of ``visa_core.model.preset_config``'s names (``tiny``, ``visa-7b``,
-    ``visa-13b``). With a preset and no ``path`` the weights are random (the ``tiny`` default run).
+    ``path`` (a ``save_pretrained`` folder with its tokenizer) wins when set; otherwise ``preset``
+    (``tiny``, ``visa-7b``, ``visa-13b`` of ``visa_core.model.preset_config``) is built with random
+    weights, which only ``tiny`` can train (it has a built-in tokenizer). ``freeze_encoders``: keep
+    the CLIP tower, the projector and the SAM image / prompt encoders frozen, as the original.
     """
 
     path: Path | None = None
     preset: str | None = "tiny"
+    freeze_encoders: bool = True
     gradient_checkpointing: bool = False
 
     def __post_init__(self) -> None:
@@ -56,7 +59,7 @@ class ModelConfig:
 class LoraConfig:
     """LoRA on the LLM (the original: r 8, alpha 16, dropout 0.05 on q_proj/v_proj).
 
-    With ``enabled: false`` every parameter is trained (what the tiny from-scratch run does).
+    With ``enabled: false`` the whole LLM is trained instead (the tiny from-scratch run).
     """
 
     enabled: bool = True

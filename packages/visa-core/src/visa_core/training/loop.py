@@ -90,35 +90,31 @@ def train(
     model, processor = (model_factory or _default_factory)(config)
     schedule = config.schedule
     total_steps = schedule.total_steps
-    samples = total_steps * schedule.grad_accumulation_steps * schedule.batch_size * accelerator.num_processes
-    dataset = build_mixture(config.data, processor, length=samples, seed=config.seed)
+    step = read_step(resume_from) if resume_from is not None else 0
+    per_step = schedule.grad_accumulation_steps * schedule.batch_size * accelerator.num_processes
+    dataset = build_mixture(config.data, processor, length=total_steps * per_step, seed=config.seed)
     loader = torch.utils.data.DataLoader(
         dataset,
         batch_size=schedule.batch_size,
-        shuffle=False,
+        # items are determined by their index: resuming starts the index stream where it stopped
+        sampler=range(step * per_step, len(dataset)),
         collate_fn=processor.collate,
         num_workers=config.data.num_workers,
-        # its own generator: starting an iterator must not draw from the global RNG (dropout),
-        # or a resumed run would diverge from an uninterrupted one
+        # starting an iterator must not draw from the global RNG (dropout), or a resumed run
+        # would diverge from an uninterrupted one
         generator=torch.Generator().manual_seed(config.seed),
     )
     optimizer = build_optimizer(model, config.optim)
     scheduler = build_scheduler(optimizer, schedule)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-
-    step = 0
     if resume_from is not None:
         accelerator.load_state(str(resume_from))
-        step = read_step(resume_from)
         accelerator.print(f"resumed from {resume_from} at step {step}/{total_steps}")
     accelerator.init_trackers("train", config=_flat_hparams(config))
     if accelerator.is_main_process:
         shares = ", ".join(f"{name} {share:.1%}" for name, share in dataset.shares().items())
-        accelerator.print(
-            f"training {total_steps} steps of {samples // total_steps} samples; mixture: {shares}"
-        )
+        accelerator.print(f"training {total_steps} steps of {per_step} samples; mixture: {shares}")
 
-    batches = accelerator.skip_first_batches(loader, step * schedule.grad_accumulation_steps)
     progress = tqdm(
         total=total_steps, initial=step, desc="train", disable=not accelerator.is_local_main_process
     )
@@ -127,7 +123,7 @@ def train(
     last: dict[str, float] = {}
     step_started = time.perf_counter()
     model.train()
-    for batch in batches:
+    for batch in loader:
         with accelerator.accumulate(model):
             losses = training_step(model, batch, config.loss)
             accelerator.backward(losses.total)

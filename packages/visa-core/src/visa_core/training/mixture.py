@@ -7,8 +7,8 @@ the batches over processes (rank ``r`` of ``W`` gets batches ``r, r + W, ...``),
 
 * the stream of training examples is the same for any number of processes and workers (the
   global batch of a step is the same; only which rank computes which part changes);
-* resuming after ``s`` optimizer steps is skipping the first ``s * grad_accumulation_steps``
-  batches of each rank (``accelerator.skip_first_batches``).
+* resuming after ``s`` optimizer steps is starting the index stream at ``s`` times the samples
+  of a step, without loading the skipped items.
 """
 
 from __future__ import annotations

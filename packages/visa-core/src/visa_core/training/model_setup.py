@@ -6,41 +6,63 @@ from pathlib import Path
 from typing import Any
 
 from visa_core.config import LoraConfig, ModelConfig
+from visa_core.errors import CheckpointError
+
+FROZEN_ENCODERS = ("vision_tower", "mm_projector", "sam.image_encoder", "sam.prompt_encoder")
+"""Modules the original keeps frozen; ``model.freeze_encoders: false`` trains them too."""
 
 
 def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
-    """``(VisaForSegmentation, VisaProcessor)`` from ``model.path`` or the ``model.preset`` (random
-    weights), with LoRA applied when ``lora.enabled`` (otherwise every parameter trains)."""
-    from visa_core.model import (
-        LoraSettings,
-        VisaForSegmentation,
-        VisaProcessor,
-        apply_lora,
-        preset_config,
-    )
+    """``(VisaForSegmentation, VisaProcessor)`` from ``model.path`` or ``model.preset`` (random weights).
+
+    Trainable parameters: the original's (LoRA on the LLM plus embeddings, ``lm_head``, mask
+    decoder and ``text_hidden_fcs``) when ``lora.enabled``, else the whole LLM, mask decoder and
+    ``text_hidden_fcs``; with ``model.freeze_encoders`` false also the CLIP tower, the projector and
+    the SAM encoders (training a random-weight preset from scratch).
+    """
+    from visa_core.model import LoraSettings, VisaForSegmentation, VisaProcessor, apply_lora
 
     if model.path is not None:
         network = VisaForSegmentation.from_pretrained(model.path)
         processor = VisaProcessor.from_pretrained(model.path)
     else:
-        assert model.preset is not None  # ModelConfig guarantees path or preset
-        network = VisaForSegmentation(preset_config(model.preset))
-        processor = VisaProcessor.for_config(network.config)
+        assert model.preset is not None  # ModelConfig guarantees a path or a preset
+        network, processor = _from_preset(model.preset)
     if model.gradient_checkpointing:
         network.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if lora.enabled:
-        network = apply_lora(
-            network,
-            LoraSettings(
-                r=lora.r, alpha=lora.alpha, dropout=lora.dropout, target_modules=lora.target_modules
-            ),
+        settings = LoraSettings(
+            r=lora.r, alpha=lora.alpha, dropout=lora.dropout, target_modules=lora.target_modules
         )
+        network = apply_lora(network, settings)
+    if not model.freeze_encoders:
+        for name in FROZEN_ENCODERS:
+            network.get_submodule(name).requires_grad_(True)
     return network, processor
+
+
+def _from_preset(preset: str) -> tuple[Any, Any]:
+    """A random-weight model of ``preset``; only ``tiny`` ships its tokenizer (real presets need
+    a model folder holding the Chat-UniVi tokenizer: set ``model.path``)."""
+    from visa_core.model import VisaForSegmentation, VisaProcessor, preset_config
+    from visa_core.model.processor import ImageSettings
+    from visa_core.model.tokenization import build_tiny_tokenizer
+
+    config = preset_config(preset)
+    if preset != "tiny":
+        raise CheckpointError(
+            f"model.preset {preset!r} has no built-in tokenizer or weights: set model.path to a VISA "
+            "model folder (e.g. converted Chat-UniVi + SAM weights)"
+        )
+    images = ImageSettings(
+        clip_size=config.vision_config.image_size, sam_size=config.sam_config["image_size"]
+    )
+    return VisaForSegmentation(config), VisaProcessor(build_tiny_tokenizer(), images)
 
 
 def export_model(network: Any, processor: Any, folder: Path, *, merge_lora: bool) -> None:
     """Write the trained model (LoRA merged) and its processor with ``save_pretrained``."""
     if merge_lora:
-        network.merge_lora()
+        network = network.merge_lora()
     network.save_pretrained(folder)
     processor.save_pretrained(folder)
