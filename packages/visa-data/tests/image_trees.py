@@ -267,3 +267,108 @@ def reasonseg_tree(root: Path) -> dict[str, Any]:
     ignore = np.zeros((HEIGHT, WIDTH), dtype=bool)
     ignore[4:8, 5:9] = True
     return {"target": target & ~ignore, "ignore": ignore}
+
+
+def llava_tree(base: Path) -> Path:
+    """LISA layout: ``llava_dataset/llava_instruct_150k.json`` + ``coco/train2017``."""
+    write_image(base / "coco" / "train2017" / "000000033471.jpg")
+    write_image(base / "coco" / "train2017" / "000000052846.jpg", seed=1)
+    conversations = [
+        {
+            "id": "000000033471",
+            "image": "000000033471.jpg",
+            "conversations": [
+                {"from": "human", "value": "<image>\nWhat are the colors of the bus in the image?"},
+                {"from": "gpt", "value": "The bus in the image is white and red."},
+                {"from": "human", "value": "What feature can be seen on the back of the bus?"},
+                {"from": "gpt", "value": "The back of the bus features an advertisement."},
+            ],
+        },
+        {
+            "id": "000000052846",
+            "image": "000000052846.jpg",
+            "conversations": [
+                {"from": "human", "value": "Where is the cat positioned?\n<image>"},
+                {"from": "gpt", "value": "On top of the back of the couch."},
+            ],
+        },
+    ]
+    return write_json(base / "llava_dataset" / "llava_instruct_150k.json", conversations)
+
+
+def write_video(path: Path, num_frames: int = 4, height: int = 32, width: int = 32) -> Path:
+    """A tiny H.264 mp4 (PyAV); decord mis-decodes 16x16 videos, so 32x32 by default."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=5)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(num_frames):
+            frame = np.full((height, width, 3), 40 * i, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _turns(question: str, answer: str) -> list[dict[str, str]]:
+    return [{"from": "human", "value": question}, {"from": "gpt", "value": answer}]
+
+
+def chat_univi_tree(root: Path) -> dict[str, Path]:
+    """The Chat-UniVi-Instruct folders VISA reads: MIMIC (CDG/LA/SD), ScienceQA and the videos."""
+    mimic = root / "Fine-tuning" / "MIMIC_imageonly"
+    write_image(mimic / "CDG" / "images" / "CGD_IMG_000001.jpg")
+    write_image(mimic / "CDG" / "images" / "CGD_IMG_000002.jpg", seed=1)
+    write_image(mimic / "LA" / "images" / "LA_IMG_000010.jpg", seed=2)
+    write_image(root / "ScienceQA_tuning" / "train" / "12" / "image.png", seed=3)
+    write_video(root / "Fine-tuning" / "VIDEO" / "Activity_Videos" / "v_abc.mp4")
+    files = {
+        "mimic": write_json(
+            mimic / "MIMIC-IT-imageonly.json",
+            [
+                {
+                    "id": "CGD_INS_000000",
+                    "image": ["CGD_IMG_000001.jpg", "CGD_IMG_000002.jpg"],
+                    "conversations": _turns(
+                        "<image><image>What is the difference?", "The left one has a dog."
+                    ),
+                },
+                {
+                    "id": "LA_INS_000003",
+                    "image": "LA_IMG_000010.jpg",
+                    "conversations": _turns("<image>\nWhat is he doing?", "Surfing.")
+                    + _turns("Is it safe?", "Mostly, with a leash."),
+                },
+                {
+                    "id": "DC_INS_000001",  # a folder VISA never configured
+                    "image": "DC_IMG_v_xyz_000001.jpg",
+                    "conversations": _turns("<image>\nDescribe.", "A kitchen."),
+                },
+            ],
+        ),
+        "sqa": write_json(
+            root / "ScienceQA_tuning" / "llava_train_QCM-LEA.json",
+            [
+                {
+                    "id": "12",
+                    "image": "12\\image.png",
+                    "conversations": _turns("Which is a solid?\n<image>", "LECTURE: ... The answer is A."),
+                },
+                {"id": "13", "conversations": _turns("What is 2 + 2?", "4")},  # text only
+            ],
+        ),
+        "video": write_json(
+            root / "Fine-tuning" / "VIDEO" / "video_chat.json",
+            [
+                {
+                    "id": "v_abc",
+                    "video": "v_abc.mp4",
+                    "conversations": _turns("<video>\nWhat happens?", "Fading."),
+                }
+            ],
+        ),
+    }
+    return files

@@ -94,11 +94,11 @@ class SkipLog:
         self.counts: dict[str, int] = {}
         self.examples: dict[str, str] = {}
 
-    def skip(self, reason: str, detail: str) -> None:
-        """Leave one item out for ``reason`` (``detail`` names the file and the item)."""
+    def skip(self, reason: str, detail: str, count: int = 1) -> None:
+        """Leave ``count`` items out for ``reason`` (``detail`` names the file and the first item)."""
         if self.strict:
             raise DataFormatError(f"{self.dataset}: {detail} ({reason}; strict=True makes this an error)")
-        self.counts[reason] = self.counts.get(reason, 0) + 1
+        self.counts[reason] = self.counts.get(reason, 0) + count
         self.examples.setdefault(reason, detail)
 
     def report(self) -> None:
