@@ -16,21 +16,35 @@ from typing import ClassVar
 from visa_core.errors import DataFormatError
 from visa_core.interfaces import Command
 
-DEFAULT_SPLITS = {"revos": "valid", "mevis": "valid_u", "davis17": "valid", "ref_youtube_vos": "valid", "reasonseg": "val"}
+DEFAULT_SPLITS = {
+    "revos": "valid",
+    "mevis": "valid_u",
+    "davis17": "valid",
+    "ref_youtube_vos": "valid",
+    "reasonseg": "val",
+}
 
 
 class EvalCommand(Command):
     """Score a prediction folder on ReVOS, MeViS, Ref-DAVIS17, ReasonSeg, or zip it for a server."""
 
     name: ClassVar[str] = "eval"
-    help: ClassVar[str] = "score predictions exactly like the official evaluators (J, F, J&F, A, R, gIoU, cIoU)"
+    help: ClassVar[str] = (
+        "score predictions exactly like the official evaluators (J, F, J&F, A, R, gIoU, cIoU)"
+    )
 
     @classmethod
     def configure(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("benchmark", choices=sorted(DEFAULT_SPLITS), help="which benchmark")
-        parser.add_argument("pred_dir", type=Path, metavar="PRED_DIR", help="PRED_DIR/<video>/<exp_id>/<frame>.png")
-        parser.add_argument("--root", type=Path, required=True, help="the dataset folder in its published layout")
-        parser.add_argument("--split", default=None, help="split (default: revos valid, mevis valid_u, reasonseg val)")
+        parser.add_argument(
+            "pred_dir", type=Path, metavar="PRED_DIR", help="PRED_DIR/<video>/<exp_id>/<frame>.png"
+        )
+        parser.add_argument(
+            "--root", type=Path, required=True, help="the dataset folder in its published layout"
+        )
+        parser.add_argument(
+            "--split", default=None, help="split (default: revos valid, mevis valid_u, reasonseg val)"
+        )
         parser.add_argument("--out", type=Path, default=None, help="summary JSON (or the submission zip)")
         parser.add_argument("--csv", type=Path, default=None, help="per-expression CSV")
         parser.add_argument("--workers", type=int, default=None, help="threads reading and scoring videos")
@@ -60,7 +74,11 @@ class EvalCommand(Command):
         from visa_eval.runner import VideoTargets, score_videos
 
         out, csv_path = args.out or stem.with_suffix(".json"), args.csv or stem.with_suffix(".csv")
-        options = {"workers": args.workers, "legacy_png_values": args.legacy_png_values, "progress": not args.quiet}
+        options = {
+            "workers": args.workers,
+            "legacy_png_values": args.legacy_png_values,
+            "progress": not args.quiet,
+        }
         if args.benchmark == "revos":
             summary, results = revos.evaluate(args.pred_dir, args.root, split, **options)
             print(revos.format_table(summary))
@@ -68,16 +86,23 @@ class EvalCommand(Command):
             revos.write_csv(results, csv_path)
         else:
             if args.benchmark == "mevis":
-                meta_path, mask_path = args.root / split / "meta_expressions.json", args.root / split / "mask_dict.json"
+                meta_path, mask_path = (
+                    args.root / split / "meta_expressions.json",
+                    args.root / split / "mask_dict.json",
+                )
                 videos = read_meta_expressions(meta_path)
                 mask_dict = read_json(mask_path, "MeViS mask file")
                 results = score_videos(
                     args.pred_dir, videos, lambda v: VideoTargets(v, mask_dict, mask_path), **options
                 )
             else:
-                videos = read_meta_expressions(args.root / "meta_expressions" / split / "meta_expressions.json")
+                videos = read_meta_expressions(
+                    args.root / "meta_expressions" / split / "meta_expressions.json"
+                )
                 annotations = args.root / split / "Annotations"
-                results = score_videos(args.pred_dir, videos, lambda v: DavisTargets(v, annotations), **options)
+                results = score_videos(
+                    args.pred_dir, videos, lambda v: DavisTargets(v, annotations), **options
+                )
             summary = pooled.summarise_pooled(results)
             print(pooled.format_pooled(summary))
             document = summary.as_json()
@@ -87,8 +112,13 @@ class EvalCommand(Command):
                     [semi_supervised_frames(r.frames.j) for r in scored],  # type: ignore[union-attr]
                     [semi_supervised_frames(r.frames.f) for r in scored],  # type: ignore[union-attr]
                 )
-                document["davis2017_semi_supervised (first and last frames dropped; scored expressions only)"] = davis
-                print("DAVIS 2017 semi-supervised protocol: " + "  ".join(f"{k} {100 * v:.2f}" for k, v in davis.items()))
+                document[
+                    "davis2017_semi_supervised (first and last frames dropped; scored expressions only)"
+                ] = davis
+                print(
+                    "DAVIS 2017 semi-supervised protocol: "
+                    + "  ".join(f"{k} {100 * v:.2f}" for k, v in davis.items())
+                )
             out.write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
             pooled.write_pooled_csv(results, csv_path)
         print(f"summary: {out}\nper expression: {csv_path}")
@@ -113,12 +143,17 @@ class EvalCommand(Command):
         if args.benchmark == "mevis":
             meta_path, prefix = args.root / split / "meta_expressions.json", ""
         else:
-            meta_path, prefix = args.root / "meta_expressions" / split / "meta_expressions.json", "Annotations/"
+            meta_path, prefix = (
+                args.root / "meta_expressions" / split / "meta_expressions.json",
+                "Annotations/",
+            )
         out = args.out or stem.parent / f"{stem.name}_submission.zip"
         missing = write_submission(args.pred_dir, read_meta_expressions(meta_path), out, prefix)
         print(f"{args.benchmark} {split} has no public ground truth; submission written to {out}")
         if missing:
-            print(f"{len(missing)} expected prediction(s) missing (not in the zip; the server will reject it):")
+            print(
+                f"{len(missing)} expected prediction(s) missing (not in the zip; the server will reject it):"
+            )
             for name in missing[:20]:
                 print(f"  {name}")
             return 1

@@ -34,7 +34,9 @@ def semi_supervised_frames(per_frame_values: np.ndarray) -> np.ndarray:
     return np.asarray(per_frame_values)[1:-1]
 
 
-def global_statistics(j_per_object: Sequence[np.ndarray], f_per_object: Sequence[np.ndarray]) -> dict[str, float]:
+def global_statistics(
+    j_per_object: Sequence[np.ndarray], f_per_object: Sequence[np.ndarray]
+) -> dict[str, float]:
     """``J&F-Mean``, ``J-Mean``, ``J-Recall``, ``J-Decay``, ``F-...`` averaged over every object."""
     j_stats = np.array([db_statistics(v) for v in j_per_object])
     f_stats = np.array([db_statistics(v) for v in f_per_object])

@@ -145,7 +145,9 @@ class VideoMasks:
                 if rle:
                     where = self._where(anno_id, t)
                     if rle_size(rle, where) != size:
-                        raise DataFormatError(f"{where}: RLE of size {rle_size(rle, where)}, frames are {size}")
+                        raise DataFormatError(
+                            f"{where}: RLE of size {rle_size(rle, where)}, frames are {size}"
+                        )
                     masks[t] = decode_rle(rle, where)
             self._decoded[anno_id] = masks
         return self._decoded[anno_id]
@@ -159,7 +161,9 @@ class VideoMasks:
 
     def _frames_of(self, anno_id: str) -> Sequence[Any]:
         if anno_id not in self.mask_dict:
-            raise DataFormatError(f"{self.source}: no masks for anno_id {anno_id} (video {self.video.video!r})")
+            raise DataFormatError(
+                f"{self.source}: no masks for anno_id {anno_id} (video {self.video.video!r})"
+            )
         frames = self.mask_dict[anno_id]
         if len(frames) < len(self.video.frames):
             raise DataFormatError(
@@ -169,17 +173,23 @@ class VideoMasks:
         return frames
 
     def _where(self, anno_id: str, frame: int) -> str:
-        return f"{self.source}: anno_id {anno_id} frame {frame} ({self.video.video}/{self.video.frames[frame]})"
+        return (
+            f"{self.source}: anno_id {anno_id} frame {frame} ({self.video.video}/{self.video.frames[frame]})"
+        )
 
 
-def foreground_values(foreground_dict: Mapping[str, Any], video: VideoMeta, size: tuple[int, int], source: Path):
+def foreground_values(
+    foreground_dict: Mapping[str, Any], video: VideoMeta, size: tuple[int, int], source: Path
+):
     """``uint8[T, H, W]``: a ReVOS video foreground (``mask_dict_foreground.json[video]["masks_rle"]``)."""
     entry = foreground_dict.get(video.video)
     if not isinstance(entry, dict) or "masks_rle" not in entry:
         raise DataFormatError(f"{source}: no 'masks_rle' for video {video.video!r}")
     rles = entry["masks_rle"]
     if len(rles) < len(video.frames):
-        raise DataFormatError(f"{source}: video {video.video!r} has {len(rles)} foreground masks, {len(video.frames)} frames")
+        raise DataFormatError(
+            f"{source}: video {video.video!r} has {len(rles)} foreground masks, {len(video.frames)} frames"
+        )
     masks = np.zeros((len(video.frames), *size), dtype=np.uint8)
     for t in range(len(video.frames)):
         where = f"{source}: foreground of {video.video}/{video.frames[t]}"

@@ -62,7 +62,9 @@ class _QueryMeanMetric(Metric):
 
     def merge(self, other: Metric) -> None:
         if type(other) is not type(self) or other.config != self.config:
-            raise TypeError(f"metric {self.name!r} can only merge a {type(self).__name__} with the same options")
+            raise TypeError(
+                f"metric {self.name!r} can only merge a {type(self).__name__} with the same options"
+            )
         self._rows.extend(other._rows)  # type: ignore[attr-defined]
 
 
@@ -99,7 +101,10 @@ class JAndF(_QueryMeanMetric):
     columns = ("j", "f")
 
     def _score(self, pred, target, extras):
-        return {"j": float(region.region_iou(pred, target).mean()), "f": float(boundary_f(pred, target).mean())}
+        return {
+            "j": float(region.region_iou(pred, target).mean()),
+            "f": float(boundary_f(pred, target).mean()),
+        }
 
     def compute(self) -> dict[str, float]:
         result = super().compute()

@@ -29,7 +29,7 @@ class PooledSummary:
     problems: list[str] = field(default_factory=list)
 
     @property
-    def JF(self) -> float:  # noqa: N802 (the published name)
+    def JF(self) -> float:
         return (self.J + self.F) / 2
 
     def as_json(self) -> dict[str, Any]:

@@ -72,5 +72,7 @@ def read_expression(
         out[t] = values
     if missing:
         shown = ", ".join(f"{name}.png" for name in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        return PredictionProblem(video, expression, f"{len(missing)} of {len(frames)} frames missing in {folder}: {shown}")
+        return PredictionProblem(
+            video, expression, f"{len(missing)} of {len(frames)} frames missing in {folder}: {shown}"
+        )
     return out

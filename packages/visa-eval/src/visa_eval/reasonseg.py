@@ -8,6 +8,7 @@ Polygons are rasterised with Pillow (OpenCV is not a dependency), which can diff
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,15 +110,14 @@ def evaluate(pred_dir: Path, root: Path, split: str = "val") -> ReasonSegResult:
         else:
             values = read_png_values(pred_path)
             if values.shape != size:
-                problems.append(f"{path.stem}: {pred_path} is {values.shape[1]}x{values.shape[0]}, expected {size[1]}x{size[0]}")
+                found = f"{values.shape[1]}x{values.shape[0]}"
+                problems.append(f"{path.stem}: {pred_path} is {found}, expected {size[1]}x{size[0]}")
             else:
                 pred = values
         intersection, union = lisa.intersection_union(pred, target)
         ious.extend(lisa.mask_ious(intersection, union).tolist())
         intersection_sum += int(intersection.sum())
         union_sum += int(union.sum())
-    import math
-
     return ReasonSegResult(
         giou=lisa.giou(math.fsum(ious), len(ious)),
         ciou=lisa.ciou(intersection_sum, union_sum),

@@ -37,7 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from visa_eval.groundtruth import ExpressionMeta, VideoMeta, foreground_values, read_json, read_meta_expressions
+from visa_eval.groundtruth import (
+    ExpressionMeta,
+    VideoMeta,
+    foreground_values,
+    read_json,
+    read_meta_expressions,
+)
 from visa_eval.runner import ExpressionResult, VideoTargets, score_videos
 from visa_eval.scoring import ExpressionScores, score_expression
 
@@ -119,11 +125,15 @@ def _category(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
 def summarise(results: Sequence[ExpressionResult], *, legacy_png_values: bool = False) -> RevosSummary:
     """Aggregate per-expression results into the ReVOS table (see the module docstring)."""
     rows = [rounded_row(r) for r in results]
-    by_type = {name: [row for row in rows if row["type_id"] == type_id] for type_id, name in TYPE_NAMES.items()}
+    by_type = {
+        name: [row for row in rows if row["type_id"] == type_id] for type_id, name in TYPE_NAMES.items()
+    }
     unknown = [r for r in results if r.type_id not in TYPE_NAMES]
     if unknown:
         names = ", ".join(f"{r.video}/{r.exp_id}" for r in unknown[:5])
-        raise ValueError(f"ReVOS expressions need type_id 0, 1 or 2; these have {unknown[0].type_id!r}: {names}")
+        raise ValueError(
+            f"ReVOS expressions need type_id 0, 1 or 2; these have {unknown[0].type_id!r}: {names}"
+        )
     referring, reason = _category(by_type["referring"]), _category(by_type["reason"])
     overall = {key: (referring[key] + reason[key]) / 2 for key in METRICS}
     return RevosSummary(
@@ -169,7 +179,7 @@ def write_csv(results: Sequence[ExpressionResult], path: Path) -> None:
 
 
 class RevosGroundTruth:
-    """A ReVOS split on disk: ``meta_expressions_<split>_.json``, ``mask_dict.json``, ``mask_dict_foreground.json``."""
+    """A ReVOS split: ``meta_expressions_<split>_.json``, ``mask_dict.json``, ``mask_dict_foreground.json``"""
 
     def __init__(self, root: Path, split: str = "valid") -> None:
         self.root = Path(root)
@@ -232,7 +242,9 @@ def evaluate(
     results = score_videos(
         Path(pred_dir),
         truth.videos,
-        lambda video: VideoTargets(video, truth.mask_dict, truth.mask_path, truth.foreground_dict, truth.foreground_path),
+        lambda video: VideoTargets(
+            video, truth.mask_dict, truth.mask_path, truth.foreground_dict, truth.foreground_path
+        ),
         workers=workers,
         legacy_png_values=legacy_png_values,
         progress=progress,

@@ -94,7 +94,9 @@ def score_video(
         if size is None:
             pred = PredictionProblem(video.video, expression.exp_id, "no ground-truth mask and no prediction")
         else:
-            pred = read_expression(pred_dir, video.video, expression.exp_id, video.frames, size, legacy_png_values)
+            pred = read_expression(
+                pred_dir, video.video, expression.exp_id, video.frames, size, legacy_png_values
+            )
         frames: FrameScores | None = None
         if isinstance(pred, PredictionProblem):
             scores, problem = ExpressionScores.zero(), pred
@@ -141,7 +143,9 @@ def score_videos(
     return results
 
 
-def _ordered_map(job: Callable[[VideoMeta], list[ExpressionResult]], videos: Sequence[VideoMeta], workers: int):
+def _ordered_map(
+    job: Callable[[VideoMeta], list[ExpressionResult]], videos: Sequence[VideoMeta], workers: int
+):
     if workers <= 1:
         yield from map(job, videos)
         return
