@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from visa_core.cli.model_commands import ExportCommand, InitModelCommand
 from visa_core.cli.plugins_command import PluginsCommand
 from visa_core.cli.predict_command import PredictCommand
 from visa_core.cli.segment_command import SegmentCommand

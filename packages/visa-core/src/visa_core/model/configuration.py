@@ -109,3 +109,6 @@ class VisaConfig(PretrainedConfig):
     def sam_embedding_size(self) -> int:
         """Side of SAM's image embedding grid (64 for 1024 px)."""
         return self.sam_config["image_size"] // self.sam_config["patch_size"]
+
+
+AutoConfig.register("visa", VisaConfig, exist_ok=True)

@@ -1,0 +1,55 @@
+"""``visa init-model`` and ``visa export``: write model folders (torch is imported on use)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import ClassVar
+
+from visa_core.interfaces import Command
+
+PRESET_NAMES = ("tiny", "visa-7b", "visa-13b")
+
+
+class InitModelCommand(Command):
+    """Write a randomly initialised VISA model folder of a preset."""
+
+    name: ClassVar[str] = "init-model"
+    help: ClassVar[str] = "write a randomly initialised model folder (config, safetensors, tokenizer)"
+
+    @classmethod
+    def configure(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--preset", choices=PRESET_NAMES, default="tiny", help="model shapes")
+        parser.add_argument(
+            "--tokenizer", default=None, help="Llama tokenizer folder (needed for real presets)"
+        )
+        parser.add_argument("--seed", type=int, default=0, help="seed of the random initialisation")
+        parser.add_argument("out", help="output folder")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from visa_core.model.folders import init_model_folder
+
+        model = init_model_folder(args.preset, args.out, args.tokenizer, args.seed)
+        count = sum(p.numel() for p in model.parameters())
+        print(f"wrote {args.preset} model ({count:,} parameters) to {args.out}")
+        return 0
+
+
+class ExportCommand(Command):
+    """Export a model folder as a plain one, merging LoRA so that it loads without peft."""
+
+    name: ClassVar[str] = "export"
+    help: ClassVar[str] = "export a model folder (optionally merging LoRA) with its tokenizer"
+
+    @classmethod
+    def configure(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--merge-lora", action="store_true", help="merge LoRA layers into the LLM")
+        parser.add_argument("src", help="model folder (save_pretrained of a VISA model)")
+        parser.add_argument("out", help="output folder")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from visa_core.model.folders import export_model_folder
+
+        for note in export_model_folder(args.src, args.out, merge_lora=args.merge_lora):
+            print(note)
+        print(f"exported {args.src} to {args.out}")
+        return 0

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from visa_core.model import VisaConfig, VisaForSegmentation, preset_config
+from visa_core.model.attention import default_attention_implementation
+from visa_core.model.sequence import seg_state_positions
+
+
+def _batch(processor, frames, masks, answer="It is [SEG], [SEG]."):
+    turns = processor.make_conversation("the red square", 3, None, answer=answer)
+    return processor.collate([processor.encode_example(frames[:3], frames[3], turns, masks)])
+
+
+def test_forward_gives_losses_and_one_mask_per_seg(tiny_model, processor, frames, two_masks):
+    out = tiny_model(**_batch(processor, frames, two_masks))
+    assert out.pred_masks[0].shape == (2, 48, 64)
+    assert out.seg_embeddings[0].shape == (2, tiny_model.config.out_dim)
+    for loss in (out.lm_loss, out.mask_bce_loss, out.mask_dice_loss):
+        assert loss.ndim == 0 and torch.isfinite(loss)
+    tokens = tiny_model.config.tokens_per_image
+    assert out.logits.shape[1] == _batch(processor, frames, two_masks)["input_ids"].shape[1] + 4 * (
+        tokens - 1
+    )
+
+
+def test_seg_state_is_the_position_before_each_seg_in_the_expanded_sequence(
+    tiny_model, processor, frames, two_masks
+):
+    batch = _batch(processor, frames, two_masks)
+    sequence = tiny_model.expand(
+        batch["input_ids"], batch["attention_mask"], batch["labels"], batch["clip_pixel_values"]
+    )
+    positions = seg_state_positions(sequence, tiny_model.config.seg_token_id)[0]
+    assert (sequence.token_ids[0, positions + 1] == tiny_model.config.seg_token_id).all()
+    assert len(positions) == 2 and positions.min() > 4 * tiny_model.config.tokens_per_image
+    hidden = tiny_model.language_model.model(inputs_embeds=sequence.embeds).last_hidden_state
+    expected = tiny_model.text_hidden_fcs(hidden[0, positions])
+    assert torch.allclose(tiny_model(**batch).seg_embeddings[0], expected, atol=1e-5)
+
+
+def test_seg_and_mask_count_mismatch_raises_with_both_counts(tiny_model, processor, frames, two_masks):
+    batch = _batch(processor, frames, two_masks)
+    batch["masks"] = [batch["masks"][0][:1]]
+    with pytest.raises(ValueError, match="2 \\[SEG\\] tokens in the answer but 1 target masks"):
+        tiny_model(**batch)
+
+
+def test_round_trip_gives_identical_outputs(tiny_model, processor, frames, two_masks, tmp_path):
+    batch = _batch(processor, frames, two_masks)
+    tiny_model.save_pretrained(str(tmp_path))
+    again = VisaForSegmentation.from_pretrained(str(tmp_path)).eval()
+    a, b = tiny_model(**batch), again(**batch)
+    assert torch.equal(a.logits, b.logits) and torch.equal(a.pred_masks[0], b.pred_masks[0])
+
+
+def test_attention_choice_never_fails_on_cpu(tiny_model):
+    expected = "flash_attention_2" if torch.cuda.is_available() else "sdpa"
+    assert default_attention_implementation() in (expected, "sdpa")
+    assert tiny_model.language_model.config._attn_implementation == default_attention_implementation()
+
+
+@pytest.mark.parametrize(("name", "hidden", "layers"), [("visa-7b", 4096, 32), ("visa-13b", 5120, 40)])
+def test_real_presets_have_the_published_shapes(name, hidden, layers):
+    config = preset_config(name)
+    assert (config.hidden_size, config.text_config.num_hidden_layers) == (hidden, layers)
+    assert config.tokens_per_image == 112 and config.num_patches == 256 and config.mm_hidden_size == 1024
+    assert config.sam_embedding_size == 64 and config.seg_token_id == 32000
+    with torch.device("meta"):
+        model = VisaForSegmentation(config)
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes["text_hidden_fcs.2.weight"] == (256, hidden)
+    assert shapes["mm_projector.weight"] == (hidden, 1024)
+    assert shapes["language_model.model.embed_tokens.weight"] == (32001, hidden)
+    assert shapes["sam.image_encoder.pos_embed"] == (1, 64, 64, 1280)
+
+
+def test_config_rejects_inconsistent_shapes():
+    with pytest.raises(ValueError, match="out_dim"):
+        VisaConfig(out_dim=128)
+    with pytest.raises(KeyError, match="known presets"):
+        preset_config("visa-70b")
