@@ -13,5 +13,7 @@ from visa_core.registry import Registry
 @hookimpl
 def register_commands(registry: Registry) -> None:
     registry.add(PluginsCommand)
+    registry.add(InitModelCommand)
+    registry.add(ExportCommand)
     registry.add(SegmentCommand)
     registry.add(PredictCommand)
