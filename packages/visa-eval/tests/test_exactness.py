@@ -33,7 +33,9 @@ def blobs(rng: np.random.Generator, frames: int, height: int, width: int) -> np.
     return out
 
 
-@pytest.mark.parametrize(("height", "width"), [(23, 37), (225, 300), (48, 64), (75, 100), (1, 7), (9, 1), (2, 2)])
+@pytest.mark.parametrize(
+    ("height", "width"), [(23, 37), (225, 300), (48, 64), (75, 100), (1, 7), (9, 1), (2, 2)]
+)
 def test_random_blobs_match_reference(height, width):
     rng = np.random.default_rng(height * 1000 + width)
     pred, gt = blobs(rng, 6, height, width), blobs(rng, 6, height, width)
@@ -98,6 +100,9 @@ def test_property_revos_summary_is_order_independent(rows):
     from visa_eval.runner import ExpressionResult
     from visa_eval.scoring import ExpressionScores
 
-    results = [ExpressionResult(f"v{i}", "0", ExpressionScores(j, f, 1.0, 1.0), t) for i, (j, f, t) in enumerate(rows)]
+    results = [
+        ExpressionResult(f"v{i}", "0", ExpressionScores(j, f, 1.0, 1.0), t)
+        for i, (j, f, t) in enumerate(rows)
+    ]
     forward, backward = revos.summarise(results), revos.summarise(results[::-1])
     np.testing.assert_allclose(list(forward.overall.values()), list(backward.overall.values()), rtol=1e-12)
