@@ -74,6 +74,13 @@ def test_decord_and_pyav_decode_identically(mp4: Path) -> None:
         assert np.array_equal(decord_frames[index], pyav_frames[index])
 
 
+def test_tiny_video_that_decord_misdecodes_falls_back_to_pyav(tmp_path: Path) -> None:
+    path = _write_mp4(tmp_path / "tiny.mp4", _frames(4, 16, 16))
+    source = VideoFileFrames(path)
+    assert source.size == (16, 16)
+    assert source[2].shape == (16, 16, 3)
+
+
 def test_video_open_dispatches_and_pickles(mp4: Path) -> None:
     video = Video.open(mp4)
     assert video.video_id == "clip" and len(video) == 12 and video.fps == pytest.approx(10.0)

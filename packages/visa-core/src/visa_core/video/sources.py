@@ -103,7 +103,7 @@ class ImageFileFrames:
     def __getitem__(self, index: int) -> np.ndarray:
         index = _check_index(index, len(self), f"frames in {self._paths[0].parent}")
         frame = self._read(index)
-        expected = self.size if index != 0 or self._size is not None else frame.shape[:2]
+        expected = self.size
         if frame.shape[:2] != expected:
             raise VideoDecodeError(
                 f"frame {index} ({self._paths[index]}) is {frame.shape[1]}x{frame.shape[0]} but the "
@@ -126,9 +126,23 @@ class ImageFileFrames:
 
     @property
     def size(self) -> tuple[int, int]:
+        """``(H, W)`` of the first frame, read from its header (no decoding)."""
         if self._size is None:
-            self._size = tuple(self._read(0).shape[:2])  # type: ignore[assignment]
-        return self._size  # type: ignore[return-value]
+            self._size = self._header_size(0)
+        return self._size
+
+    def _header_size(self, index: int) -> tuple[int, int]:
+        from PIL import Image, UnidentifiedImageError
+
+        path = self._paths[index]
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except FileNotFoundError as error:
+            raise VideoDecodeError(f"frame {index} is missing: {path} does not exist") from error
+        except (UnidentifiedImageError, OSError) as error:
+            raise VideoDecodeError(f"frame {index} ({path}) cannot be decoded: {error}") from error
+        return int(height), int(width)
 
     @property
     def ids(self) -> Sequence[str]:
@@ -217,6 +231,8 @@ class _DecordReader:
         self._reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
         self.fps = float(self._reader.get_avg_fps())
         first = self._reader[0].asnumpy()
+        if first.ndim != 3 or first.shape[2] != 3:  # decord mis-decodes some tiny videos
+            raise ValueError(f"decord decoded a frame of shape {first.shape}, not [H, W, 3]")
         self.size = (int(first.shape[0]), int(first.shape[1]))
 
     def __len__(self) -> int:
