@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,9 @@ def generate_dataset(
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise VisaError(f"{out} is not empty and holds no {MANIFEST}; choose an empty or new folder")
+    if (out / MANIFEST).is_file():  # an earlier synthetic dataset: replace it entirely
+        for name in ("JPEGImages", "images", "qa"):
+            shutil.rmtree(out / name, ignore_errors=True)
     (out / MANIFEST).unlink(missing_ok=True)  # an interrupted run leaves no manifest behind
     videos, images = _LayoutWriter(out), _LayoutWriter(out / "images")
     qa: dict[str, list[dict[str, Any]]] = {"train": [], "valid": []}
