@@ -61,10 +61,18 @@ def test_images_and_conversations():
     clip = sampler.sample(image, random.Random(0), lambda rng: image)
     assert clip.reference_indices == (0,) and clip.target_index == 0 and not clip.absent
     chat_video, _ = moving_squares(30, video_id="chat")
-    chat = Sample(video=chat_video, conversation=(Turn("human", "What moves?"), Turn("gpt", "Two squares.")))
+    chat = Sample(video=chat_video, conversation=(Turn("human", "<video>\nWhat moves?"), Turn("gpt", "Two.")))
     clip = sampler.sample(chat, random.Random(0))
     assert clip.target_frame is None and clip.masks is None and 8 <= len(clip.reference_frames) <= 12
-    assert clip.conversation == chat.conversation
+    assert clip.conversation[0].text.count("<image>") == len(clip.reference_frames)
+    assert (
+        clip.conversation[0].text.startswith("(0)<image>, (1)<image>") and clip.conversation[1].text == "Two."
+    )
+    plain = Sample(video=chat_video, conversation=(Turn("human", "What moves?"), Turn("gpt", "Two.")))
+    assert sampler.sample(plain, random.Random(0)).conversation[0].text.endswith("\nWhat moves?")
+    pair = Sample(video=chat_video, conversation=(Turn("human", "<image><image> Same?"), Turn("gpt", "No.")))
+    with pytest.raises(DataFormatError, match="2 <image> placeholders but 30 frames"):
+        sampler.sample(pair, random.Random(0))
 
 
 def test_samples_without_masks_or_annotations_are_errors():

@@ -108,16 +108,7 @@ class ClipSampler:
                 raise DataFormatError(
                     f"{label}: a training sample needs a query with masks or a conversation"
                 )
-            references = self.reference_indices(len(video), rng)
-            return Clip(
-                reference_frames=tuple(video.frames[i] for i in references),
-                target_frame=None,
-                query_text=None,
-                conversation=tuple(sample.conversation),
-                masks=None,
-                reference_indices=tuple(references),
-                target_index=-1,
-            )
+            return self._conversation_clip(sample, rng)
         if sample.masks is None or sample.annotated is None:
             raise DataFormatError(
                 f"{label}, query {sample.query.query_id!r}: no masks; training needs an annotated split"
@@ -145,6 +136,39 @@ class ClipSampler:
             reference_indices=tuple(references),
             target_index=target,
             absent=absent,
+        )
+
+    def _conversation_clip(self, sample: Sample, rng: random.Random) -> Clip:
+        """Reference frames for a conversation; its ``<video>`` (or, with none, the start of its
+        first turn) becomes ``(0)<image>, (1)<image>, ...``; ``k`` ``<image>`` placeholders take all
+        ``k`` frames."""
+        from visa_core.model.templates import IMAGE_TOKEN, VIDEO_PLACEHOLDER, reference_video_text
+
+        video, turns = sample.video, list(sample.conversation)
+        num_images = sum(turn.text.count(IMAGE_TOKEN) for turn in turns)
+        has_video = any(VIDEO_PLACEHOLDER in turn.text for turn in turns)
+        if num_images and not has_video:
+            if num_images != len(video):
+                raise DataFormatError(
+                    f"video {video.video_id!r}: the conversation has {num_images} {IMAGE_TOKEN} "
+                    f"placeholders but {len(video)} frames"
+                )
+            references = list(range(len(video)))
+        else:
+            references = self.reference_indices(len(video), rng)
+            frames_text = reference_video_text(len(references))
+            if has_video:
+                turns = [Turn(t.role, t.text.replace(VIDEO_PLACEHOLDER, frames_text, 1)) for t in turns]
+            else:
+                turns[0] = Turn(turns[0].role, f"{frames_text}\n{turns[0].text}")
+        return Clip(
+            reference_frames=tuple(video.frames[i] for i in references),
+            target_frame=None,
+            query_text=None,
+            conversation=tuple(turns),
+            masks=None,
+            reference_indices=tuple(references),
+            target_index=-1,
         )
 
     def encode(self, sample: Sample, rng: random.Random, negatives: NegativeSource | None = None) -> Any:
