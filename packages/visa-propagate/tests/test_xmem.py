@@ -114,6 +114,14 @@ def test_runs_the_network_in_inference_mode() -> None:
     assert modes and all(modes)
 
 
+def test_inference_mode_does_not_leak_into_the_consumer_between_frames() -> None:
+    import torch
+
+    video, masks = moving_squares(num_frames=4, num_objects=1)
+    for _ in tiny().stream(video, {1: masks[:, 1]}):
+        assert not torch.is_inference_mode_enabled()
+
+
 def test_needs_a_checkpoint_for_the_published_network(tmp_path) -> None:
     with pytest.raises(CheckpointError, match="XMem.pth"):
         XMemPropagator()

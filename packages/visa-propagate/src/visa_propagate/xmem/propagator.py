@@ -8,6 +8,7 @@ run as prompts when it reaches them. Objects whose prompts are empty stay empty 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -186,18 +187,24 @@ class XMemPropagator(Propagator):
         height, width = video.size
         size_hw = processing_size(height, width, self.config.size)
         run = PropagationRun(network, self.run_settings(), len(active))
-        autocast = torch.autocast(
-            "cuda", dtype=torch.float16, enabled=self.config.amp and device.type == "cuda"
-        )
-        with torch.inference_mode(), autocast:
-            for position, t in enumerate(order):
+        use_amp = self.config.amp and device.type == "cuda"
+
+        def step(t: int, last: bool) -> np.ndarray | None:
+            # Modes are entered per frame, never held across a yield (they are thread-global).
+            amp = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
+            with torch.inference_mode(), amp:
                 image = frame_to_tensor(video.frames[t], size_hw, device)
-                last = position == len(order) - 1
                 if t in prompts:
                     run.step(image, masks_to_tensor(prompts[t][active], size_hw, device), last=last)
-                    if not (skip_first and position == 0):
-                        yield t, prompts[t].copy()
-                    continue
-                masks = np.zeros((num_objects, height, width), dtype=bool)
-                masks[active] = probabilities_to_masks(run.step(image, last=last), (height, width))
-                yield t, masks
+                    return None
+                return probabilities_to_masks(run.step(image, last=last), (height, width))
+
+        for position, t in enumerate(order):
+            predicted = step(t, last=position == len(order) - 1)
+            if predicted is None:
+                if not (skip_first and position == 0):
+                    yield t, prompts[t].copy()
+                continue
+            masks = np.zeros((num_objects, height, width), dtype=bool)
+            masks[active] = predicted
+            yield t, masks
