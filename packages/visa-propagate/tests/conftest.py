@@ -14,7 +14,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def tiny_sam2_config():
-    """A 1.8M-parameter ``Sam2VideoConfig`` at 256x256 (the smallest shape the model accepts)."""
+    """A 1.8M-parameter ``Sam2VideoConfig`` at 256x256 (the smallest shape the model accepts)
+    that remembers 3 frames and 4 object pointers."""
     from transformers import (
         Sam2HieraDetConfig,
         Sam2VideoConfig,
@@ -55,18 +56,28 @@ def tiny_sam2_config():
         mask_downsampler_embed_dim=128,
         memory_fuser_embed_dim=128,
         memory_fuser_intermediate_dim=256,
+        num_maskmem=3,  # memory reach of 4 frames (the published models: 7 and 16)
+        max_object_pointers_in_encoder=4,
     )
 
 
 @pytest.fixture(scope="session")
 def tiny_sam2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random-weight ``Sam2VideoModel`` saved with ``save_pretrained``."""
+    """A random-weight ``Sam2VideoModel`` saved with ``save_pretrained``.
+
+    Random weights decide at random whether the object is visible (and SAM 2 then empties the
+    mask); a positive object-score bias makes the tiny model always report it present, so tracked
+    frames hold (random but non-empty) masks.
+    """
     import torch
     from transformers import Sam2VideoModel
 
     folder = tmp_path_factory.mktemp("tiny-sam2")
     torch.manual_seed(0)
-    Sam2VideoModel(tiny_sam2_config()).save_pretrained(folder)
+    model = Sam2VideoModel(tiny_sam2_config())
+    with torch.no_grad():
+        model.mask_decoder.pred_obj_score_head.proj_out.bias.fill_(5.0)
+    model.save_pretrained(folder)
     return folder
 
 

@@ -100,6 +100,7 @@ class Sam2Propagator(Propagator):
                     masks = tracker.track(index, reverse)
                     progress.update()
                     yield index, masks
+                tracker.end_pass()
 
 
 class _Sam2Tracker:
@@ -147,6 +148,11 @@ class _Sam2Tracker:
         step = 1 if reverse else -1
         self.session.forget_tracked_frame(index + step * self.window, self._near_key_frame)
         return logits_to_masks(logits, self.input_size, self.video.size)
+
+    def end_pass(self) -> None:
+        """Forget every tracked output of the finished pass except those next to a key frame."""
+        for index in self.session.stored_frames():
+            self.session.forget_tracked_frame(index, self._near_key_frame)
 
     def _near_key_frame(self, index: int) -> bool:
         # outputs next to a key frame feed the memory of the other pass's first frames
