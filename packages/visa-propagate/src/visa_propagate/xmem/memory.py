@@ -49,7 +49,7 @@ def top_k_softmax(sim: torch.Tensor, top_k: int | None) -> torch.Tensor:
         return torch.softmax(sim, dim=0)
     values, indices = torch.topk(sim, k=min(top_k, sim.shape[0]), dim=0)
     weights = torch.softmax(values, dim=0)
-    return torch.zeros_like(sim).scatter_(0, indices, weights)
+    return torch.zeros_like(sim).scatter_(0, indices, weights.to(sim.dtype))
 
 
 class KeyValueStore:
