@@ -32,20 +32,23 @@ ModelFactory = Callable[[TrainConfig], tuple[Any, Any]]
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Where a run ended: its last step, the newest checkpoint, the exported model folder."""
+    """Where a run ended: its last step, the newest checkpoint, the exported model folder, and
+    this process's trained model (unwrapped from DDP / DeepSpeed / FSDP)."""
 
     step: int
     checkpoint: Path | None
     model_dir: Path | None
     last_losses: dict[str, float]
     seconds: float
+    model: Any = None
 
 
 def make_accelerator(config: TrainConfig) -> Any:
     """An Accelerator for this run: fp32 on CPU (``cpu=True`` also makes ``--multi_gpu`` launches
     on CPU real gloo processes), ``config.mixed_precision`` on GPU, TensorBoard under ``logs/``."""
+    from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
+
     from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration
 
     cpu = config.cpu or not torch.cuda.is_available()
     run = RunFolder(config.output_dir)
@@ -55,6 +58,9 @@ def make_accelerator(config: TrainConfig) -> Any:
         gradient_accumulation_steps=config.schedule.grad_accumulation_steps,
         step_scheduler_with_optimizer=False,
         log_with="tensorboard",
+        # some trainable parameters get no gradient in a step (SAM's IoU head is never in the
+        # loss; text-only batches skip the mask decoder), which plain DDP refuses
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         project_config=ProjectConfiguration(project_dir=str(run.root), logging_dir=str(run.logs)),
     )
 
@@ -167,6 +173,7 @@ def train(
         model_dir=model_dir,
         last_losses=last,
         seconds=time.perf_counter() - started,
+        model=accelerator.unwrap_model(model),
     )
 
 
