@@ -32,10 +32,13 @@ class PredictCommand(Command):
         parser.add_argument("--propagator-option", action="append", default=[], metavar="KEY=VALUE")
         parser.add_argument("--device", default=None, help="default: this process's accelerate device")
         parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+        parser.add_argument(
+            "--answer",
+            help="teacher-force this answer instead of generating (the original evaluation: 'Sure, [SEG].')",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from accelerate import PartialState
-
         from visa_core.inference import VisaPipeline
         from visa_core.inference.predict import predict_dataset
         from visa_core.plugins import build
@@ -53,6 +56,7 @@ class PredictCommand(Command):
             ),
             device=args.device or str(state.device),
             dtype=args.dtype,
+            forced_answer=args.answer,
         )
         summary = predict_dataset(
             pipeline, dataset, args.out, process_index=state.process_index, num_processes=state.num_processes

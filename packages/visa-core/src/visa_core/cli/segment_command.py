@@ -46,6 +46,10 @@ class SegmentCommand(Command):
         parser.add_argument("--out", required=True, type=Path, help="output folder")
         parser.add_argument("--device", default="cpu")
         parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+        parser.add_argument(
+            "--answer",
+            help="teacher-force this answer instead of generating (the original evaluation: 'Sure, [SEG].')",
+        )
         quant = parser.add_mutually_exclusive_group()
         quant.add_argument("--load-in-8bit", action="store_true", help="bitsandbytes 8-bit LLM (CUDA only)")
         quant.add_argument("--load-in-4bit", action="store_true", help="bitsandbytes 4-bit LLM (CUDA only)")
@@ -71,6 +75,7 @@ class SegmentCommand(Command):
             ),
             device=args.device,
             dtype=args.dtype,
+            forced_answer=args.answer,
             quantization="8bit" if args.load_in_8bit else "4bit" if args.load_in_4bit else None,
             max_new_tokens=args.max_new_tokens,
         )

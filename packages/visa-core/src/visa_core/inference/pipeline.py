@@ -63,12 +63,15 @@ class VisaPipeline:
         propagator: Propagator,
         *,
         max_new_tokens: int = 64,
+        forced_answer: str | None = None,
     ) -> None:
         self.model = model
         self.processor = processor
         self.selector = selector
         self.propagator = propagator
         self.max_new_tokens = max_new_tokens
+        self.forced_answer = forced_answer
+        """When set, every query's answer is teacher-forced to this text (as the original evaluation did)."""
 
     @classmethod
     def from_pretrained(
@@ -83,6 +86,7 @@ class VisaPipeline:
         dtype: str = "float32",
         quantization: str | None = None,
         max_new_tokens: int = 64,
+        forced_answer: str | None = None,
     ) -> VisaPipeline:
         """Load a VISA model folder and build the selector and propagator by registered name."""
         from visa_core.inference.loading import load_model
@@ -94,10 +98,14 @@ class VisaPipeline:
             build("frame_selector", selector, **(selector_options or {})),
             build("propagator", propagator, **(propagator_options or {})),
             max_new_tokens=max_new_tokens,
+            forced_answer=forced_answer,
         )
 
     def answer(self, video: Video, query: Query, answer: str | None = None) -> QueryResult:
-        """Select frames and run the model once for ``query``; ``answer`` teacher-forces the text."""
+        """Select frames and run the model once for ``query``.
+
+        ``answer`` (or the pipeline's ``forced_answer``) teacher-forces the answer text.
+        """
         import torch
 
         selection = self.selector.select(video, query).check(len(video))
@@ -109,7 +117,7 @@ class VisaPipeline:
                 video.frames[selection.target],
                 query.text,
                 max_new_tokens=self.max_new_tokens,
-                answer=answer,
+                answer=answer if answer is not None else self.forced_answer,
             )
         return QueryResult(
             query=query,
