@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from visa_core.cli.model_commands import ExportCommand, InitModelCommand
+from visa_core.cli.model_commands import ConvertCheckpointCommand, ExportCommand, InitModelCommand
 from visa_core.cli.plugins_command import PluginsCommand
 from visa_core.cli.predict_command import PredictCommand
 from visa_core.cli.segment_command import SegmentCommand
@@ -15,5 +15,6 @@ def register_commands(registry: Registry) -> None:
     registry.add(PluginsCommand)
     registry.add(InitModelCommand)
     registry.add(ExportCommand)
+    registry.add(ConvertCheckpointCommand)
     registry.add(SegmentCommand)
     registry.add(PredictCommand)

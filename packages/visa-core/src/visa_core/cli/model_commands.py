@@ -53,3 +53,47 @@ class ExportCommand(Command):
             print(note)
         print(f"exported {args.src} to {args.out}")
         return 0
+
+
+class ConvertCheckpointCommand(Command):
+    """Convert a published VISA / LISA / Chat-UniVi checkpoint into a VISA model folder."""
+
+    name: ClassVar[str] = "convert-checkpoint"
+    help: ClassVar[str] = "convert a published checkpoint to our format, accounting for every source key"
+
+    @classmethod
+    def configure(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--format", required=True, choices=("visa", "lisa", "chat-univi"), dest="layout")
+        parser.add_argument(
+            "--clip", default=None, help="CLIP ViT folder (when the checkpoint lacks the tower)"
+        )
+        parser.add_argument(
+            "--sam", default=None, help="SAM state dict, e.g. sam_vit_h_4b8939.pth (chat-univi)"
+        )
+        parser.add_argument("--tokenizer", default=None, help="tokenizer folder (default: SRC's folder)")
+        parser.add_argument(
+            "--lora-alpha", type=float, default=16.0, help="LoRA alpha of a training checkpoint"
+        )
+        parser.add_argument("--list-keys", action="store_true", help="print the account of every source key")
+        parser.add_argument("src", help="checkpoint folder or file")
+        parser.add_argument("out", help="output folder")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from visa_core.model.checkpoints import convert_checkpoint
+
+        result = convert_checkpoint(
+            args.layout,
+            args.src,
+            args.out,
+            clip=args.clip,
+            sam=args.sam,
+            tokenizer=args.tokenizer,
+            lora_alpha=args.lora_alpha,
+        )
+        if args.list_keys:
+            for account in result.accounts:
+                detail = account.target or account.reason
+                print(f"{account.action:8s} {account.origin}:{account.source} -> {detail}")
+        print(result.summary())
+        print(f"wrote {args.out} (full key account in {args.out}/conversion_account.json)")
+        return 0
