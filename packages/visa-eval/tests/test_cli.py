@@ -62,7 +62,7 @@ def objects() -> dict[int, tuple[str, np.ndarray]]:
 
 
 def predictions() -> dict[tuple[str, str], np.ndarray]:
-    """(video, exp_id) -> uint8[T, H, W] 0/255 predictions: shifted targets, a full-frame one, an empty one."""
+    """(video, exp_id) -> uint8[T, H, W] 0/255: shifted targets, a full-frame one, an empty one."""
     objs = objects()
     preds = {}
     for video, exp_id, _, anno_ids in EXPRESSIONS:

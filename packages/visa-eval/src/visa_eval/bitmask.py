@@ -36,22 +36,24 @@ def count_per_frame(packed: np.ndarray) -> np.ndarray:
     return np.bitwise_count(packed).sum(axis=(1, 2), dtype=np.int64)
 
 
-def column_mask(width: int, column: int) -> np.ndarray:
-    """``uint64[K]`` with only the bit of ``column`` set (broadcasts over ``[T, H, K]``)."""
-    words = np.zeros(-(-width // WORD_BITS), dtype=np.uint64)
-    words[column // WORD_BITS] = np.uint64(1) << np.uint64(column % WORD_BITS)
-    return words
-
-
 def from_next_column(packed: np.ndarray) -> np.ndarray:
-    """``out[..., x] = in[..., x + 1]``; the last column (and padding) receives 0."""
-    out = packed >> np.uint64(1)
-    out[..., :-1] |= packed[..., 1:] << np.uint64(WORD_BITS - 1)
+    """``out[..., x] = in[..., x + 1]``; the last column (and padding) receives 0.
+
+    Works on the flattened words (long contiguous loops), then clears the bit carried across rows.
+    """
+    flat = packed.reshape(-1)
+    out = flat >> np.uint64(1)
+    out[:-1] |= flat[1:] << np.uint64(WORD_BITS - 1)
+    out = out.reshape(packed.shape)
+    out[..., -1] &= ~(np.uint64(1) << np.uint64(WORD_BITS - 1))
     return out
 
 
 def from_previous_column(packed: np.ndarray) -> np.ndarray:
     """``out[..., x] = in[..., x - 1]``; column 0 receives 0 (bits pushed past the last word are lost)."""
-    out = packed << np.uint64(1)
-    out[..., 1:] |= packed[..., :-1] >> np.uint64(WORD_BITS - 1)
+    flat = packed.reshape(-1)
+    out = flat << np.uint64(1)
+    out[1:] |= flat[:-1] >> np.uint64(WORD_BITS - 1)
+    out = out.reshape(packed.shape)
+    out[..., 0] &= ~np.uint64(1)
     return out

@@ -52,8 +52,9 @@ def packed_boundary_map(packed: np.ndarray, width: int) -> np.ndarray:
     Equivalent formulation: compare each pixel with its east, south and south-east neighbours,
     where a neighbour past the last row or column is the pixel itself (edge replication).
     """
-    last_column = bitmask.column_mask(width, width - 1)
-    east = bitmask.from_next_column(packed) | (packed & last_column)
+    last_bit = np.uint64(1) << np.uint64((width - 1) % bitmask.WORD_BITS)
+    east = bitmask.from_next_column(packed)
+    east[..., -1] |= packed[..., -1] & last_bit
     south = np.empty_like(packed)
     south[:, :-1] = packed[:, 1:]
     south[:, -1] = packed[:, -1]

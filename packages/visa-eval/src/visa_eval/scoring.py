@@ -82,7 +82,7 @@ def score_frames(
         return FrameScores(
             j, f, region.legacy_accuracy(pred, gt), region.legacy_robustness(pred, gt, foreground)
         )
-    area = np.count_nonzero(foreground.reshape(len(foreground), -1), axis=1)
+    area = bitmask.count_per_frame(bitmask.pack(foreground))
     return FrameScores(
         j,
         f,
