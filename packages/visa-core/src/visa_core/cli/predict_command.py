@@ -39,6 +39,7 @@ class PredictCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from accelerate import PartialState
+
         from visa_core.inference import VisaPipeline
         from visa_core.inference.predict import predict_dataset
         from visa_core.plugins import build

@@ -46,9 +46,8 @@ class TrainResult:
 def make_accelerator(config: TrainConfig) -> Any:
     """An Accelerator for this run: fp32 on CPU (``cpu=True`` also makes ``--multi_gpu`` launches
     on CPU real gloo processes), ``config.mixed_precision`` on GPU, TensorBoard under ``logs/``."""
-    from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
-
     from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
 
     cpu = config.cpu or not torch.cuda.is_available()
     run = RunFolder(config.output_dir)
