@@ -45,11 +45,11 @@ def _stock_transformers_masks(folder: Path, frames: np.ndarray, key: int, prompt
 
 
 def test_same_masks_as_the_stock_transformers_session(tiny_sam2_dir: Path) -> None:
-    # 14 frames, key frame 3: the memory window of the tiny model is 4 frames, so the bounded
-    # session forgets frames 7-9 during the forward pass; the results must not change
-    video, masks = moving_squares(num_frames=14, height=40, width=64, num_objects=2)
+    # 11 frames, key frame 2: the memory window of the tiny model is 4 frames, so the bounded
+    # session forgets frame 6 during the forward pass; the results must not change
+    video, masks = moving_squares(num_frames=11, height=40, width=64, num_objects=2)
     frames = np.stack([video.frames[i] for i in range(len(video))])
-    key = 3
+    key = 2
     expected = _stock_transformers_masks(tiny_sam2_dir, frames, key, masks[:, key])
     propagator = visa_core.build("propagator", "sam2", checkpoint=tiny_sam2_dir)
     assert propagator.memory_window() == 4
@@ -68,10 +68,10 @@ def test_session_memory_is_bounded(tiny_sam2_dir: Path, monkeypatch: pytest.Monk
         sessions.append(self.session)
 
     monkeypatch.setattr(module._Sam2Tracker, "__init__", spy)
-    video, masks = moving_squares(num_frames=16, num_objects=1)
+    video, masks = moving_squares(num_frames=12, num_objects=1)
     propagator = visa_core.build("propagator", "sam2", checkpoint=tiny_sam2_dir, memory_window=3)
     largest = 0
-    for _ in propagator.stream(video, {9: masks[:, 9]}):
+    for _ in propagator.stream(video, {6: masks[:, 6]}):
         session = sessions[0]
         assert session.processed_frames is None or len(session.processed_frames) == 0
         largest = max(largest, len(session.stored_frames()))
@@ -80,11 +80,11 @@ def test_session_memory_is_bounded(tiny_sam2_dir: Path, monkeypatch: pytest.Monk
 
 
 def test_several_key_frames_keep_their_prompts(tiny_sam2_dir: Path) -> None:
-    video, masks = moving_squares(num_frames=8, num_objects=2)
-    prompts = {2: masks[:, 2], 6: masks[:, 6]}
+    video, masks = moving_squares(num_frames=6, num_objects=2)
+    prompts = {1: masks[:, 1], 4: masks[:, 4]}
     result = visa_core.build("propagator", "sam2", checkpoint=tiny_sam2_dir).propagate(video, prompts)
-    assert np.array_equal(result.masks[:, 2], masks[:, 2])
-    assert np.array_equal(result.masks[:, 6], masks[:, 6])
+    assert np.array_equal(result.masks[:, 1], masks[:, 1])
+    assert np.array_equal(result.masks[:, 4], masks[:, 4])
 
 
 def test_bad_checkpoint_and_options(tmp_path: Path) -> None:
