@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from visa_core.cli.options import component_options
+from visa_core.cli.pipeline_arguments import add_pipeline_arguments, pipeline_from_arguments
 from visa_core.interfaces import Command
 
 
@@ -18,47 +19,23 @@ class PredictCommand(Command):
 
     @classmethod
     def configure(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--model", required=True, type=Path, help="VISA model folder")
+        add_pipeline_arguments(parser, default_device=None)
         parser.add_argument("--dataset", required=True, help="registered dataset name, e.g. revos")
         parser.add_argument("--root", required=True, type=Path, help="dataset folder")
         parser.add_argument("--split", default="valid")
         parser.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE")
         parser.add_argument("--out", required=True, type=Path, help="prediction folder")
-        parser.add_argument("--selector", default="uniform")
-        parser.add_argument("--selector-model", type=Path)
-        parser.add_argument("--selector-option", action="append", default=[], metavar="KEY=VALUE")
-        parser.add_argument("--propagator", default="seg_token")
-        parser.add_argument("--propagator-checkpoint", type=Path)
-        parser.add_argument("--propagator-option", action="append", default=[], metavar="KEY=VALUE")
-        parser.add_argument("--device", default=None, help="default: this process's accelerate device")
-        parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
-        parser.add_argument(
-            "--answer",
-            help="teacher-force this answer instead of generating (the original evaluation: 'Sure, [SEG].')",
-        )
 
     def run(self, args: argparse.Namespace) -> int:
         from accelerate import PartialState
 
-        from visa_core.inference import VisaPipeline
         from visa_core.inference.predict import predict_dataset
         from visa_core.plugins import build
 
         state = PartialState()
         options = component_options(args.dataset_option)
         dataset = build("dataset", args.dataset, root=args.root, split=args.split, **options)
-        pipeline = VisaPipeline.from_pretrained(
-            args.model,
-            selector=args.selector,
-            selector_options=component_options(args.selector_option, model=args.selector_model),
-            propagator=args.propagator,
-            propagator_options=component_options(
-                args.propagator_option, checkpoint=args.propagator_checkpoint
-            ),
-            device=args.device or str(state.device),
-            dtype=args.dtype,
-            forced_answer=args.answer,
-        )
+        pipeline = pipeline_from_arguments(args, device=args.device or str(state.device))
         summary = predict_dataset(
             pipeline, dataset, args.out, process_index=state.process_index, num_processes=state.num_processes
         )

@@ -1,0 +1,61 @@
+"""The command-line arguments that build a :class:`~visa_core.inference.VisaPipeline`.
+
+``visa segment`` and ``visa predict`` share them: the model folder, the frame selector and the
+propagator with their options, device, dtype, quantisation and a teacher-forced answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from visa_core.cli.options import component_options
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser, default_device: str | None = "cpu") -> None:
+    """Add the pipeline arguments to ``parser``."""
+    parser.add_argument("--model", required=True, type=Path, help="VISA model folder")
+    for kind, default, path_flag, path_help in (
+        ("selector", "uniform", "--selector-model", "model folder for the selector (clip, llamavid)"),
+        ("propagator", "seg_token", "--propagator-checkpoint", "checkpoint for the propagator (xmem, sam2)"),
+    ):
+        parser.add_argument(f"--{kind}", default=default, help=f"registered {kind} name")
+        parser.add_argument(path_flag, type=Path, help=path_help)
+        parser.add_argument(
+            f"--{kind}-option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=f"another {kind} option (repeatable; VALUE is read as YAML)",
+        )
+    parser.add_argument(
+        "--device", default=default_device, help="cpu, cuda or cuda:N (None: the accelerate process's device)"
+    )
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    quantization = parser.add_mutually_exclusive_group()
+    quantization.add_argument("--load-in-8bit", action="store_true", help="8-bit LLM (bitsandbytes, CUDA)")
+    quantization.add_argument("--load-in-4bit", action="store_true", help="4-bit LLM (bitsandbytes, CUDA)")
+    parser.add_argument("--max-new-tokens", type=int, default=64, help="longest generated answer")
+    parser.add_argument(
+        "--answer",
+        help="teacher-force this answer instead of generating (the original evaluation: 'Sure, [SEG].')",
+    )
+
+
+def pipeline_from_arguments(args: argparse.Namespace, device: str | None = None) -> Any:
+    """Build the pipeline the parsed arguments describe (``device`` overrides ``--device``)."""
+    from visa_core.inference import VisaPipeline
+
+    return VisaPipeline.from_pretrained(
+        args.model,
+        selector=args.selector,
+        selector_options=component_options(args.selector_option, model=args.selector_model),
+        propagator=args.propagator,
+        propagator_options=component_options(args.propagator_option, checkpoint=args.propagator_checkpoint),
+        device=device or args.device,
+        dtype=args.dtype,
+        quantization="8bit" if args.load_in_8bit else "4bit" if args.load_in_4bit else None,
+        max_new_tokens=args.max_new_tokens,
+        forced_answer=args.answer,
+    )
