@@ -44,6 +44,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def prepare_synthetic_data(config: TrainConfig) -> None:
     """Write the synthetic dataset that the mixture's ``revos`` / ``synthetic_*`` entries read, if absent."""
     from accelerate import PartialState
+
     from visa_data.synthetic import ensure_dataset
 
     roots = {
@@ -57,9 +58,14 @@ def prepare_synthetic_data(config: TrainConfig) -> None:
 
 
 def evaluate(config: TrainConfig, model_dir: Path) -> None:
-    """Evaluate the trained model on the valid split (keyframe selector -> model -> propagator ->
-    visa-eval) and print J, F, J&F and R next to the baselines. To be wired to the pipeline."""
-    print(f"trained model written to {model_dir}; evaluation of the default run is not wired yet")
+    """Evaluate the trained model on the synthetic valid split with the full inference pipeline
+    (keyframe selector -> model -> propagator -> visa-eval) and print J, F, J&F and R next to the
+    baselines (see ``evaluate_synthetic.py``); files go to ``OUTPUT_DIR/eval``."""
+    from evaluate_synthetic import evaluate_synthetic
+
+    root = next(Path(e.options["root"]) for e in config.data.mixture if e.dataset == "revos")
+    report = evaluate_synthetic(model_dir, root, config.output_dir / "eval", seed=config.seed)
+    print(report.text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config or DEFAULT_CONFIG, overrides)
         if args.config is None:
             prepare_synthetic_data(config)
+        prepared = time.perf_counter()
         from visa_core.training import train
 
         result = train(config)
@@ -86,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained {result.step} steps in {result.seconds:.0f} s; model: {result.model_dir}")
         if args.config is None and not args.no_eval and result.model_dir is not None:
             evaluate(config, result.model_dir)
-        print(f"total time {time.perf_counter() - started:.0f} s")
+        print(
+            f"total time {time.perf_counter() - started:.0f} s "
+            f"(data {prepared - started:.0f} s, training {result.seconds:.0f} s)"
+        )
     return 0
 
 

@@ -1,0 +1,238 @@
+"""Evaluate a trained VISA model on the synthetic dataset, next to two query-blind baselines.
+
+The model runs the full inference pipeline on every expression of the split: keyframe selector
+-> model *generating* its answer (no teacher forcing) -> ``[SEG]`` masks on the target frame ->
+propagator to every frame. Its masks are written as ``OUT/predictions/<video>/<exp>/<frame>.png``
+and scored by ``visa_eval.revos`` exactly as ``visa eval revos`` would. The baselines see every
+object of a video (the generator knows them) but not the query: a random visible object, and the
+largest object. Answers without ``[SEG]`` are scored as empty masks and counted per query kind.
+
+``examples/train.py`` calls :func:`evaluate_synthetic` after the default run; it can also be
+called on any model folder::
+
+    from evaluate_synthetic import evaluate_synthetic
+    print(evaluate_synthetic("runs/tiny-synthetic/model", "data/synthetic", "runs/tiny-synthetic/eval").text)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from visa_eval import revos
+from visa_eval.revos import ExpressionResult, RevosSummary
+
+SELECTOR = "uniform"
+"""The keyframe selector of the default evaluation (middle frame, references spread over the video)."""
+PROPAGATOR = "seg_token"
+"""The propagator: every frame decoded with the answer's ``[SEG]`` embedding."""
+KIND_OF_TYPE = {0: "referring", 1: "reasoning", 2: "no-target"}
+TABLE_METRICS = (("J", "J"), ("F", "F"), ("J&F", "JF"), ("R", "R"))
+
+
+@dataclass(frozen=True)
+class SyntheticEvaluation:
+    """Scores of the model and the baselines (``RevosSummary``, x100), answer statistics, files."""
+
+    model: RevosSummary
+    baselines: dict[str, RevosSummary]
+    results: list[ExpressionResult]
+    without_seg: dict[str, int]
+    answers: Counter[str]
+    example: Path | None
+    seconds: float
+    text: str
+
+
+def evaluate_synthetic(
+    model_dir: str | Path,
+    root: str | Path,
+    out: str | Path,
+    *,
+    split: str = "valid",
+    selector: str = SELECTOR,
+    propagator: str = PROPAGATOR,
+    device: str = "cpu",
+    seed: int = 0,
+) -> SyntheticEvaluation:
+    """Predict, score and compare; write ``OUT/predictions``, ``OUT/evaluation.json`` and the overlay
+    video of one reasoning example under ``OUT/example``. Returns the numbers and a printable report."""
+    from visa_core.inference import VisaPipeline
+    from visa_core.inference.predict import predict_dataset
+    from visa_core.plugins import build
+
+    started = time.perf_counter()
+    root, out = Path(root), Path(out)
+    pred_dir = out / "predictions"
+    shutil.rmtree(pred_dir, ignore_errors=True)  # predictions of an earlier model must not be reused
+    dataset = build("dataset", "revos", root=root, split=split)
+    pipeline = VisaPipeline.from_pretrained(
+        model_dir, selector=selector, propagator=propagator, device=device
+    )
+    predict_dataset(pipeline, dataset, pred_dir)
+    summary, results = revos.evaluate(pred_dir, root, split, progress=False)
+    truth = revos.RevosGroundTruth.open(root, split)
+    baselines = score_baselines(truth, root, seed)
+    without_seg, answers = answer_statistics(pred_dir / "predictions.jsonl", results)
+    example = write_reasoning_example(pipeline, dataset, out / "example")
+    seconds = time.perf_counter() - started
+    text = format_report(
+        summary, baselines, results, without_seg, answers, example, seconds, selector, propagator
+    )
+    _write_json(out / "evaluation.json", summary, baselines, without_seg, answers, results)
+    return SyntheticEvaluation(summary, baselines, results, without_seg, answers, example, seconds, text)
+
+
+def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) -> dict[str, RevosSummary]:
+    """ReVOS summaries of the query-blind baselines on every expression of ``truth``."""
+    from visa_data.synthetic.baselines import largest_object_track, object_masks, random_object_track
+
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[ExpressionResult]] = {"random object": [], "largest object": []}
+    for video in truth.videos:
+        masks = object_masks(root, video.video)
+        foreground = truth.foreground(video)
+        for expression in video.expressions:
+            target = truth.target(video, expression)
+            tracks = {
+                "random object": random_object_track(masks, rng),
+                "largest object": largest_object_track(masks),
+            }
+            for name, track in tracks.items():
+                scores = revos.score_expression(track, target, foreground)
+                rows[name].append(
+                    ExpressionResult(
+                        video.video, expression.exp_id, scores, expression.type_id, expression.text
+                    )
+                )
+        truth.release(video)
+    return {name: revos.summarise(results) for name, results in rows.items()}
+
+
+def answer_statistics(log: Path, results: Sequence[ExpressionResult]) -> tuple[dict[str, int], Counter[str]]:
+    """Answers without ``[SEG]`` per query kind, and how often each answer text was generated."""
+    kinds = {(r.video, r.exp_id): KIND_OF_TYPE.get(r.type_id, "unknown") for r in results}
+    without_seg = dict.fromkeys(KIND_OF_TYPE.values(), 0)
+    answers: Counter[str] = Counter()
+    for line in log.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        answers[record["answer"]] += 1
+        if "[SEG]" not in record["answer"]:
+            kind = kinds[(record["video"], record["expression"])]
+            without_seg[kind] = without_seg.get(kind, 0) + 1
+    return without_seg, answers
+
+
+def write_reasoning_example(pipeline: Any, dataset: Any, out: Path) -> Path | None:
+    """Run the pipeline on the split's first reasoning expression and draw it into ``OUT/overlay.mp4``
+    (with its mask PNGs and ``result.json``). None when the split has no reasoning expression."""
+    from visa_core.inference.outputs import write_masks, write_overlay_video, write_result_json
+
+    sample = next(
+        (s for s in map(dataset.__getitem__, range(len(dataset))) if s.query.kind == "reasoning"), None
+    )
+    if sample is None:
+        return None
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    result = pipeline.answer(sample.video, sample.query)
+    areas = write_masks(out, sample.video, [result], pipeline.track(sample.video, [result]))
+    write_result_json(out, sample.video.video_id, sample.video, [result], areas)
+    return write_overlay_video(out, sample.video, [result])
+
+
+def query_family(text: str, type_id: int | None) -> str:
+    """A query's template: ``"referring"``, ``"the object with the same colour as the <shape>"``, ..."""
+    from visa_data.synthetic.scene import COLOURS, SHAPES
+
+    kind = KIND_OF_TYPE.get(type_id, "unknown")
+    if kind == "referring":
+        return kind
+    if kind == "no-target" and not text.startswith("the object"):
+        return "no-target: an absent object"
+    words = "|".join([*COLOURS, *SHAPES])
+    family = re.sub(rf"\b({words})\b", lambda m: "<shape>" if m.group(1) in SHAPES else "<colour>", text)
+    return f"{kind}: {family}"
+
+
+def family_scores(results: Sequence[ExpressionResult]) -> dict[str, tuple[int, float]]:
+    """Per query family: the number of expressions and the mean J&F (x100)."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        groups[query_family(result.text, result.type_id)].append(50 * (result.scores.j + result.scores.f))
+    return {name: (len(values), float(np.mean(values))) for name, values in sorted(groups.items())}
+
+
+def format_report(
+    model: RevosSummary,
+    baselines: dict[str, RevosSummary],
+    results: Sequence[ExpressionResult],
+    without_seg: dict[str, int],
+    answers: Counter[str],
+    example: Path | None,
+    seconds: float,
+    selector: str,
+    propagator: str,
+) -> str:
+    """The printed report: the ReVOS table of the model and the baselines, then the diagnostics."""
+    header = (
+        f"{'method':<16}{'subset':<11}" + "".join(f"{name:>8}" for name, _ in TABLE_METRICS) + f"{'n':>6}"
+    )
+    lines = [
+        f"synthetic valid split, pipeline {selector} -> VISA (generated answers) -> {propagator}",
+        header,
+    ]
+    counts = model.counts
+    for method, summary in [("VISA tiny", model), *baselines.items()]:
+        for subset, values, n in (
+            ("referring", summary.referring, counts["referring"]),
+            ("reasoning", summary.reason, counts["reason"]),
+            ("overall", summary.overall, counts["referring"] + counts["reason"]),
+        ):
+            cells = "".join(f"{values[key]:>8.2f}" for _, key in TABLE_METRICS)
+            lines.append(f"{method:<16}{subset:<11}{cells}{n:>6}")
+    random_jf = baselines["random object"].overall["JF"]
+    lines.append(
+        f"overall J&F {model.overall['JF']:.2f} = {model.overall['JF'] / random_jf:.2f} x the random-object "
+        f"baseline ({random_jf:.2f}); no-target expressions (empty truth, not in overall): "
+        f"J&F {model.no_target['JF']:.2f} over {counts['no_target']}"
+    )
+    total = sum(answers.values())
+    missing = sum(without_seg.values())
+    per_kind = ", ".join(f"{kind} {count}" for kind, count in without_seg.items())
+    lines.append(f"answers without [SEG] (scored as empty masks): {missing} of {total} ({per_kind})")
+    common = ", ".join(f"{text!r} x{count}" for text, count in answers.most_common(4))
+    lines.append(f"most frequent answers: {common}")
+    lines.append("J&F per query family (x100):")
+    lines.extend(f"  {name:<58}{score:>7.2f}  n={n}" for name, (n, score) in family_scores(results).items())
+    if example is not None:
+        lines.append(f"reasoning example: {example} (masks and answer in {example.parent / 'result.json'})")
+    lines.append(f"evaluation took {seconds:.0f} s")
+    return "\n".join(lines)
+
+
+def _write_json(
+    path: Path,
+    model: RevosSummary,
+    baselines: dict[str, RevosSummary],
+    without_seg: dict[str, int],
+    answers: Counter[str],
+    results: Sequence[ExpressionResult],
+) -> None:
+    document = {
+        "model": model.as_json(),
+        "baselines": {name: summary.as_json() for name, summary in baselines.items()},
+        "answers_without_seg": without_seg,
+        "answers": dict(answers.most_common()),
+        "families": {name: {"n": n, "JF": score} for name, (n, score) in family_scores(results).items()},
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,95 @@
+"""The main job's evaluation path (``examples/train.py`` with no arguments, after training) on a
+tiny synthetic dataset and a model trained for two steps: generated answers, propagation,
+visa-eval scores, the two baselines, the answer count and the overlay video."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+@pytest.fixture
+def examples(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))  # train.py imports its sibling evaluate_synthetic
+    spec = importlib.util.spec_from_file_location("visa_example_train", EXAMPLES / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
+    from visa_core.config import load_config
+    from visa_data.synthetic import SyntheticConfig, generate_dataset
+
+    data = tmp_path / "synthetic"
+    manifest = generate_dataset(
+        data, SyntheticConfig(videos=5, images=2, frames=6, size=32, valid_fraction=0.4), progress=False
+    )
+    mixture = ", ".join(
+        f"{{dataset: {name}, weight: 1, options: {{root: {data}}}}}"
+        for name in ("revos", "synthetic_images", "synthetic_qa")
+    )
+    overrides = ["--output_dir", str(tmp_path / "run"), "--data.mixture", f"[{mixture}]",
+                 "--schedule.steps_per_epoch", "2", "--schedule.batch_size", "2",
+                 "--data.clip.max_frames", "4"]  # fmt: skip
+    config_file = EXAMPLES / "configs" / "tiny-synthetic.yaml"
+    assert examples.main(["--config", str(config_file), *overrides, "--no-eval"]) == 0
+    capsys.readouterr()
+
+    examples.evaluate(load_config(config_file, overrides), tmp_path / "run" / "model")
+    printed = capsys.readouterr().out
+    for method in ("VISA tiny", "random object", "largest object"):
+        for subset in ("referring", "reasoning", "overall"):
+            assert f"{method:<16}{subset:<11}" in printed
+    assert "answers without [SEG] (scored as empty masks):" in printed
+
+    out = tmp_path / "run" / "eval"
+    expressions = sum(manifest["expressions"].values())
+    log = (out / "predictions" / "predictions.jsonl").read_text().splitlines()
+    valid = json.loads((data / "meta_expressions_valid_.json").read_text())["videos"]
+    assert len(log) == sum(len(v["expressions"]) for v in valid.values()) < expressions
+    for video, meta in valid.items():
+        for exp_id in meta["expressions"]:
+            assert len(list((out / "predictions" / video / exp_id).glob("*.png"))) == len(meta["frames"])
+    document = json.loads((out / "evaluation.json").read_text())
+    assert set(document["baselines"]) == {"random object", "largest object"}
+    assert sum(document["answers"].values()) == len(log)
+    assert (out / "example" / "overlay.mp4").stat().st_size > 0
+    assert json.loads((out / "example" / "result.json").read_text())["queries"][0]["text"]
+
+
+def test_answers_without_seg_are_counted_per_kind(tmp_path):
+    from evaluate_synthetic import answer_statistics
+    from visa_eval.revos import ExpressionResult, ExpressionScores
+
+    results = [
+        ExpressionResult("v", str(i), ExpressionScores(0, 0), type_id, "q")
+        for i, type_id in enumerate((0, 1, 1, 2))
+    ]
+    answers = ["It is [SEG].", "It is.", "Sure.", "Sure, [SEG]."]
+    log = tmp_path / "predictions.jsonl"
+    log.write_text(
+        "".join(
+            json.dumps({"video": "v", "expression": str(i), "answer": a}) + "\n"
+            for i, a in enumerate(answers)
+        )
+    )
+    without_seg, counted = answer_statistics(log, results)
+    assert without_seg == {"referring": 0, "reasoning": 2, "no-target": 0}
+    assert sum(counted.values()) == 4
+
+
+def test_query_families(examples):
+    from evaluate_synthetic import query_family
+
+    assert query_family("the red circle", 0) == "referring"
+    assert query_family("the blue square", 2) == "no-target: an absent object"
+    assert (
+        query_family("the object with the same colour as the triangle", 1)
+        == "reasoning: the object with the same colour as the <shape>"
+    )
