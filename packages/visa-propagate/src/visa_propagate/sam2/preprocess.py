@@ -17,7 +17,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def frame_to_pixels(frame: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
     """``uint8[H, W, 3]`` RGB -> normalised ``float32[3, S_h, S_w]``."""
-    pixels = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255.0
+    pixels = torch.as_tensor(np.array(frame, dtype=np.float32)).permute(2, 0, 1)[None] / 255.0
     pixels = F.interpolate(pixels, size=size, mode="bilinear", align_corners=False, antialias=True)
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
