@@ -39,8 +39,19 @@ def test_only_answers_are_supervised_and_seg_id_is_looked_up(processor):
     assert int((ids == processor.image_token_id).sum()) == 2
     assert ids[0] == processor.tokenizer.bos_token_id
     supervised = ids[labels != IGNORE_INDEX]
-    assert processor.tokenizer.decode(supervised) == "Sure, [SEG] and [SEG].</s>"
+    # the first supervised token carries the separator space (like Llama's "▁Sure")
+    assert processor.tokenizer.decode(supervised).lstrip() == "Sure, [SEG] and [SEG].</s>"
     assert (labels[ids == processor.image_token_id] == IGNORE_INDEX).all()
+
+
+@pytest.mark.parametrize("answer", templates.ANSWER_TEMPLATES)
+def test_generation_prompt_is_followed_by_a_supervised_token(processor, answer):
+    """What a model generates first after ``ASSISTANT:`` is what training supervised there."""
+    turns = processor.make_conversation("the dog", 1, None, answer=answer)
+    ids, labels = processor.encode_prompt(turns)
+    prompt, _ = processor.encode_prompt(turns[:1], add_generation_prompt=True)
+    assert ids[: len(prompt)].tolist() == prompt.tolist()
+    assert labels[len(prompt)] == ids[len(prompt)]
 
 
 def test_sam_preprocess_resizes_longest_side_normalises_and_pads():

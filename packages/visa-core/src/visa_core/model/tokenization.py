@@ -55,6 +55,9 @@ def build_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
         *templates.LONG_QUESTION_TEMPLATES,
         *templates.ANSWER_TEMPLATES,
         "USER: ASSISTANT: USER: ASSISTANT:",
+        # answers as they follow "ASSISTANT:", so the space merges into the first answer token: that
+        # token is then supervised and is what a generation prompt ending in "ASSISTANT:" predicts
+        " ".join(f"{templates.ROLES['gpt']}: {answer}" for answer in templates.ANSWER_TEMPLATES),
         "the person the dog the cat the car the ball the bird on the left right which object moves "
         "fastest who is holding the red square blue circle a man a woman running walking (0) (1) (2) (3)",
     ]
