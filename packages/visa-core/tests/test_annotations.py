@@ -139,6 +139,10 @@ class TestRle:
             and np.array_equal(masks[2] > 0, ~KNOWN)
         )
         assert decode_frames([None] * 5, (4, 5), None, PATH, "anno_id 4", items).shape == (3, 4, 5)
+        with pytest.raises(DataFormatError, match=r"anno_id 4 should list .* \(3 frames\), got 5"):
+            decode_frames([None] * 5, (4, 5), None, PATH, "anno_id 4", items, exact=True)
+        with pytest.raises(DataFormatError, match=r"anno_id 4 should list .* \(3 frames\), got dict"):
+            decode_frames({}, (4, 5), None, PATH, "anno_id 4", items)
         with pytest.raises(
             DataFormatError, match=r"anno_id 4 should list one RLE or null per frame \(3 frames\), got 2"
         ):

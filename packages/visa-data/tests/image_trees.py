@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from visa_data.files import encode_rle
+from visa_core.annotations import encode_rle
 
 HEIGHT, WIDTH = 12, 16
 

@@ -11,8 +11,8 @@ import pytest
 
 import visa_core
 from visa_core import DataFormatError
+from visa_core.annotations import polygon_mask
 from visa_core.testing import DatasetLoaderContract
-from visa_data.image.masks import polygon_mask
 
 sys.path.insert(0, str(Path(__file__).parent))
 import image_trees

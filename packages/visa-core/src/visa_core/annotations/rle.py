@@ -134,15 +134,22 @@ def decode_segmentation(
 
 
 def decode_frames(
-    rles: Any, size: tuple[int, int], dataset: str | None, path: Path, track: str, items: Sequence[str]
+    rles: Any,
+    size: tuple[int, int],
+    dataset: str | None,
+    path: Path,
+    track: str,
+    items: Sequence[str],
+    *,
+    exact: bool = False,
 ) -> np.ndarray:
     """``uint8[T, H, W]`` with ``T = len(items)``: frame ``t`` decoded from ``rles[t]``, 0 where null.
 
     ``rles`` (named ``track`` in errors) is one entry of ``mask_dict.json`` (one RLE or null per
     frame) or a ReVOS foreground's ``masks_rle``; ``items[t]`` names frame ``t``. A longer list is
-    read up to ``T`` (as the official evaluation does); callers wanting an exact length check first.
+    read up to ``T`` as the official evaluation does, unless ``exact``.
     """
-    if not isinstance(rles, list) or len(rles) < len(items):
+    if not isinstance(rles, list) or len(rles) < len(items) or (exact and len(rles) != len(items)):
         length = len(rles) if isinstance(rles, list) else type(rles).__name__
         raise DataFormatError(
             f"{where(dataset, path, track)} should list one RLE or null per frame ({len(items)} frames), "

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from visa_core.annotations import read_json
 from visa_core.errors import ComponentOptionError
-from visa_data.files import read_json
 
 INDEX_VERSION = "1"
 """Bump when the row format changes: every cached index is rebuilt."""

@@ -13,10 +13,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from visa_core.annotations import require_key
 from visa_core.errors import DataFormatError
 from visa_core.types import Turn
 from visa_data.conversation.index import Rows, Skips
-from visa_data.files import require_key
 
 ROLES = ("human", "gpt")
 

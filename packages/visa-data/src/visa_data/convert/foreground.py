@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from visa_core.annotations import VideoEntry, encode_rle, read_meta_expressions, write_json
 from visa_core.errors import DataFormatError
-from visa_data.files import encode_rle, write_json
-from visa_data.video.index import VideoEntry, read_meta_expressions
 from visa_data.video.masks import MaskDictMasks
 
 
@@ -42,7 +41,7 @@ def make_foreground(
 
     videos: dict[str, list[VideoEntry]] = {}
     for path in meta_expressions:
-        for video in read_meta_expressions(path, dataset):
+        for video in read_meta_expressions(path, dataset, order="id"):
             videos.setdefault(video.video_id, []).append(video)
     masks = MaskDictMasks(mask_dict, dataset)
     entries = {}

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from visa_core.annotations import decode_segmentation, encode_rle, read_json, require_key, write_json
 from visa_core.errors import DataFormatError
-from visa_data.files import decode_rle, encode_rle, read_json, require_key, write_json
 
 DATASET = "lvvis"
 
@@ -93,11 +93,5 @@ def _rle(segmentation: Any, size: tuple[int, int], path: Path, item: str) -> dic
     """A compressed RLE (counts as str) of one frame's segmentation, or None when absent."""
     if segmentation is None:
         return None
-    if isinstance(segmentation, list):  # polygons
-        from pycocotools import mask as mask_utils
-
-        rles = mask_utils.frPyObjects(segmentation, size[0], size[1])
-        mask = mask_utils.decode(mask_utils.merge(rles)).astype(bool)
-    else:
-        mask = decode_rle(segmentation, size, DATASET, path, item)
+    mask = decode_segmentation(segmentation, size, DATASET, path, item) > 0
     return encode_rle(mask) if np.any(mask) else None

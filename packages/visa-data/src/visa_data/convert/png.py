@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from visa_core.annotations import encode_rle, read_label_png, read_meta_expressions, write_json
 from visa_core.errors import DataFormatError
-from visa_data.files import encode_rle, write_json
-from visa_data.video.index import read_meta_expressions
 from visa_data.video.masks import PngMasks
 
 
@@ -29,7 +28,9 @@ def convert_png_annotations(root: Path, split: str, out: Path, dataset: str) -> 
     videos_out: dict[str, Any] = {}
     mask_dict: dict[str, Any] = {}
     frames = 0
-    for video in tqdm(read_meta_expressions(meta_path, dataset), desc=f"{dataset} {split}", unit="video"):
+    for video in tqdm(
+        read_meta_expressions(meta_path, dataset, order="id"), desc=f"{dataset} {split}", unit="video"
+    ):
         paths = [png.frame_path(video, frame) for frame in video.frames]
         missing = [path for path in paths if not path.is_file()]
         if missing:
@@ -38,7 +39,7 @@ def convert_png_annotations(root: Path, split: str, out: Path, dataset: str) -> 
                 f"{video.video_id!r} needs an annotation PNG (mask_dict cannot mark unannotated frames)"
             )
         size = _png_size(paths[0])
-        labels = np.stack([png.labels(path, size) for path in paths])
+        labels = np.stack([read_label_png(path, dataset, size) for path in paths])
         expressions = {}
         for expression in video.expressions:
             union = np.isin(labels, expression.obj_ids)

@@ -14,12 +14,12 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
+from visa_core.annotations import decode_segmentation, read_json, require_key
 from visa_core.errors import DataFormatError
 from visa_core.types import Query, Sample
-from visa_data.files import SkipLog, read_json, require_key
+from visa_data.files import SkipLog
 from visa_data.image.base import ImageSegmentationLoader
 from visa_data.image.frames import image_video
-from visa_data.image.masks import coco_segmentation_mask
 
 ClassName = str | tuple[str, str]
 
@@ -124,7 +124,8 @@ class CocoPartLoader(ImageSegmentationLoader):
                 f"{self.name}: {self.annotation_file}: image {path} is {video.size[1]}x{video.size[0]} "
                 f"but its entry says {image.width}x{image.height}"
             )
-        mask = coco_segmentation_mask(annotation["segmentation"], size, self.name, self.annotation_file, item)
+        segmentation = annotation["segmentation"]
+        mask = decode_segmentation(segmentation, size, self.name, self.annotation_file, item) > 0
         name = self.class_names[annotation["category_id"]]
         return Sample(
             video=video,

@@ -12,61 +12,15 @@ with its first text (LISA's evaluation) when ``first_text_only=True``. ``meta["i
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from visa_core.annotations import read_json, read_labelme_json, require_key
+from visa_core.annotations.labelme import IGNORE, TARGET, label_map
 from visa_core.errors import DataFormatError
 from visa_core.types import Query, Sample
-from visa_data.files import read_json, require_key
 from visa_data.image.base import ImageSegmentationLoader
 from visa_data.image.frames import image_video
-from visa_data.image.masks import polygon_mask
-
-TARGET, IGNORE = 1, 255
-
-
-def read_annotation(path: Path, dataset: str) -> dict[str, Any]:
-    """A ReasonSeg json; files that are not UTF-8 are read as cp1252, as LISA did."""
-    if not path.is_file():
-        raise DataFormatError(f"{dataset}: annotation file {path} does not exist")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataFormatError(
-            f"{dataset}: {path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from error
-    if not isinstance(data, dict):
-        raise DataFormatError(f"{dataset}: {path} should hold a JSON object")
-    return data
-
-
-def label_map(shapes: list[Any], size: tuple[int, int], dataset: str, path: Path) -> np.ndarray:
-    """``uint8[H, W]``: 0 background, 1 target, 255 ignore, painted largest shape first."""
-    filled = []
-    for i, shape in enumerate(shapes):
-        label = str(require_key(shape, "label", dataset, path, f"shape {i}")).lower()
-        if label == "flag":
-            continue
-        points = require_key(shape, "points", dataset, path, f"shape {i}")
-        try:
-            area_mask = polygon_mask(points, size)
-        except (TypeError, ValueError) as error:
-            raise DataFormatError(f"{dataset}: {path}: shape {i} has malformed points: {error}") from error
-        filled.append((area_mask, IGNORE if "ignore" in label else TARGET))
-    labels = np.zeros(size, dtype=np.uint8)
-    areas = [int(mask.sum()) for mask, _ in filled]
-    for k in np.argsort(areas, kind="stable")[::-1]:
-        mask, value = filled[k]
-        labels[mask] = value
-    return labels
 
 
 class ReasonSeg(ImageSegmentationLoader):
@@ -87,7 +41,7 @@ class ReasonSeg(ImageSegmentationLoader):
             raise DataFormatError(f"{self.name}: split folder {folder} does not exist")
         self._items: list[tuple[Path, int, str, bool]] = []
         for image in sorted(folder.glob("*.jpg")):
-            data = read_annotation(image.with_suffix(".json"), self.name)
+            data = read_labelme_json(image.with_suffix(".json"), self.name)
             texts = require_key(data, "text", self.name, image.with_suffix(".json"), "the annotation")
             texts = [texts] if isinstance(texts, str) else list(texts)
             if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
@@ -122,7 +76,7 @@ class ReasonSeg(ImageSegmentationLoader):
         image, number, text, is_sentence = self._items[index]
         annotation_path = image.with_suffix(".json")
         video = image_video(self.name, image.stem, [image], f"image {image.name}")
-        data = read_annotation(annotation_path, self.name)
+        data = read_labelme_json(annotation_path, self.name)
         shapes = require_key(data, "shapes", self.name, annotation_path, "the annotation")
         labels = label_map(shapes, tuple(video.size), self.name, annotation_path)
         meta: dict[str, Any] = {

@@ -21,12 +21,11 @@ import pickle
 from pathlib import Path
 from typing import Any, ClassVar
 
+from visa_core.annotations import decode_segmentation, read_json, require_key
 from visa_core.errors import DataFormatError
 from visa_core.types import Query, Sample
-from visa_data.files import read_json, require_key
 from visa_data.image.base import ImageSegmentationLoader
 from visa_data.image.frames import image_video
-from visa_data.image.masks import coco_segmentation_mask
 
 
 class _PlainDataUnpickler(pickle.Unpickler):
@@ -159,9 +158,8 @@ class ReferLoader(ImageSegmentationLoader):
                 f"{self.name}: {self.instances_file}: image {path} is {video.size[1]}x{video.size[0]} "
                 f"but its entry says {width}x{height}"
             )
-        mask = coco_segmentation_mask(
-            self._annotations[expression.ann_id], (height, width), self.name, self.instances_file, item
-        )
+        segmentation = self._annotations[expression.ann_id]
+        mask = decode_segmentation(segmentation, (height, width), self.name, self.instances_file, item) > 0
         return Sample(
             video=video,
             query=Query(

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from visa_core.annotations import read_json, require_key
 from visa_core.errors import DataFormatError
 from visa_core.types import Query, Sample
-from visa_data.files import read_json, require_key
 from visa_data.image.base import ImageSegmentationLoader, split_folder
 from visa_data.image.classes import ADE20K_CLASSES, COCOSTUFF_CLASSES
 from visa_data.image.frames import image_video

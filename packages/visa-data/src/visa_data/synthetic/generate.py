@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from visa_core.annotations import encode_rle, write_json
 from visa_core.errors import VisaError
 from visa_data.convert.foreground import foreground_entry
-from visa_data.files import encode_rle, write_json
 from visa_data.synthetic.queries import SceneQuery, scene_queries
 from visa_data.synthetic.render import render
 from visa_data.synthetic.scene import Scene, sample_scene

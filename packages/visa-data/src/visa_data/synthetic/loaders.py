@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from visa_core.annotations import read_json, require_key
 from visa_core.errors import ComponentOptionError, DataFormatError
 from visa_core.interfaces import DatasetLoader
 from visa_core.types import Sample, Turn
 from visa_core.video import Video
-from visa_data.files import read_json, require_key
 from visa_data.video.base import MetaExpressionsDataset, SplitLayout
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from visa_core.annotations import ExpressionEntry, VideoEntry, read_meta_expressions
 from visa_core.errors import ComponentOptionError, DataFormatError
 from visa_core.interfaces import DatasetLoader
 from visa_core.types import Query, QueryKind, Sample
 from visa_core.video import Video
-from visa_data.video.index import ExpressionEntry, VideoEntry, read_meta_expressions
 from visa_data.video.masks import ForegroundMasks, MaskDictMasks, MaskSource, PngMasks
 from visa_data.video.problems import ProblemLog
 
@@ -83,7 +83,9 @@ class MetaExpressionsDataset(DatasetLoader):
         self.mask_source = self._mask_source(root, layout)
         self.foreground_source = self._foreground_source(root, layout)
         problems = ProblemLog(self.name, self.config.strict)
-        self.videos = self._select_videos(read_meta_expressions(self.meta_path, self.name), problems)
+        self.videos = self._select_videos(
+            read_meta_expressions(self.meta_path, self.name, order="id"), problems
+        )
         self.items: list[tuple[int, int]] = []
         for v, video in enumerate(self.videos):
             for e, expression in enumerate(video.expressions):

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from visa_core.annotations import read_json
 from visa_core.errors import DataFormatError
-from visa_data.files import read_json
 
 
 class JsonObjectStore:

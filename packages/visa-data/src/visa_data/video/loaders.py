@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from visa_data.files import read_json, require_key
+from visa_core.annotations import ExpressionEntry, VideoEntry, read_json, require_key
 from visa_data.video.base import MetaExpressionsDataset, SplitLayout
-from visa_data.video.index import ExpressionEntry, VideoEntry
 from visa_data.video.problems import ProblemLog
 
 

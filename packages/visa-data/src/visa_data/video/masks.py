@@ -17,9 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from visa_core.annotations import ExpressionEntry, VideoEntry, decode_frames, read_label_png
 from visa_core.errors import DataFormatError
-from visa_data.files import decode_rle
-from visa_data.video.index import ExpressionEntry, VideoEntry
 from visa_data.video.json_store import JsonObjectStore
 
 
@@ -60,16 +59,11 @@ class MaskDictMasks:
                     f"{self.dataset}: {self.path}: {item} points at anno_id {anno_id}, "
                     "which the file does not hold"
                 )
-            if not isinstance(per_frame, list) or len(per_frame) != num_frames:
-                length = len(per_frame) if isinstance(per_frame, list) else type(per_frame).__name__
-                raise DataFormatError(
-                    f"{self.dataset}: {self.path}: anno_id {anno_id} ({item}) should list one RLE or null "
-                    f"per frame ({num_frames} frames), got {length}"
-                )
-            for t, rle in enumerate(per_frame):
-                if rle is not None:
-                    where = f"anno_id {anno_id} frame {t} ({video.frames[t]!r} of {item})"
-                    union[t] |= decode_rle(rle, size, self.dataset, self.path, where)
+            items = [
+                f"anno_id {anno_id} frame {t} ({frame!r} of {item})" for t, frame in enumerate(video.frames)
+            ]
+            track = f"anno_id {anno_id} ({item})"
+            union |= decode_frames(per_frame, size, self.dataset, self.path, track, items, exact=True) > 0
         return union, np.ones(num_frames, dtype=bool)
 
     def annotated_frames(self, video: VideoEntry) -> int:
@@ -86,27 +80,6 @@ class PngMasks:
     def frame_path(self, video: VideoEntry, frame: str) -> Path:
         return self.folder / video.video_id / f"{frame}.png"
 
-    def labels(self, path: Path, size: tuple[int, int]) -> np.ndarray:
-        """The object-id map ``uint8[H, W]`` of one annotation PNG."""
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as image:
-                if image.mode not in ("P", "L"):
-                    raise DataFormatError(
-                        f"{self.dataset}: {path} is a {image.mode} image; annotations must be palette (P) "
-                        "or grey (L) PNGs whose values are object ids"
-                    )
-                labels = np.asarray(image)
-        except (UnidentifiedImageError, OSError) as error:
-            raise DataFormatError(f"{self.dataset}: {path} cannot be decoded: {error}") from error
-        if labels.shape != tuple(size):
-            raise DataFormatError(
-                f"{self.dataset}: {path} is {labels.shape[1]}x{labels.shape[0]} but its frame is "
-                f"{size[1]}x{size[0]}"
-            )
-        return labels
-
     def masks(
         self, video: VideoEntry, expression: ExpressionEntry, size: tuple[int, int]
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +92,7 @@ class PngMasks:
             if not path.is_file():
                 continue
             annotated[t] = True
-            labels = self.labels(path, size)
+            labels = read_label_png(path, self.dataset, size)
             for obj_id in expression.obj_ids:
                 hit = labels == obj_id
                 if hit.any():
@@ -151,13 +124,11 @@ class ForegroundMasks:
         if entry is None:
             raise DataFormatError(f"{self.dataset}: {self.path} has no foreground for {item}")
         rles = entry.get("masks_rle") if isinstance(entry, dict) else None
-        if not isinstance(rles, list) or len(rles) != len(video.frames):
+        if rles is None:
             raise DataFormatError(
                 f"{self.dataset}: {self.path}: {item} should have 'masks_rle' with one RLE per frame "
                 f"({len(video.frames)} frames)"
             )
-        masks = np.zeros((len(video.frames), *size), dtype=bool)
-        for t, rle in enumerate(rles):
-            if rle is not None:
-                masks[t] = decode_rle(rle, size, self.dataset, self.path, f"{item} frame {t}")
-        return masks
+        items = [f"{item} frame {t}" for t in range(len(video.frames))]
+        track = f"{item} 'masks_rle'"
+        return decode_frames(rles, size, self.dataset, self.path, track, items, exact=True) > 0
