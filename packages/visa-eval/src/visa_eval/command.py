@@ -67,10 +67,10 @@ class EvalCommand(Command):
         return self._video(args, split, stem)
 
     def _video(self, args: argparse.Namespace, split: str, stem: Path) -> int:
+        from visa_core.annotations import read_json, read_meta_expressions
         from visa_eval import pooled, revos
         from visa_eval.davis import global_statistics, semi_supervised_frames
         from visa_eval.davis_truth import DavisTargets
-        from visa_eval.groundtruth import read_json, read_meta_expressions
         from visa_eval.runner import VideoTargets, score_videos
 
         out, csv_path = args.out or stem.with_suffix(".json"), args.csv or stem.with_suffix(".csv")
@@ -91,7 +91,7 @@ class EvalCommand(Command):
                     args.root / split / "mask_dict.json",
                 )
                 videos = read_meta_expressions(meta_path)
-                mask_dict = read_json(mask_path, "MeViS mask file")
+                mask_dict = read_json(mask_path, what="MeViS mask file")
                 results = score_videos(
                     args.pred_dir, videos, lambda v: VideoTargets(v, mask_dict, mask_path), **options
                 )
@@ -137,7 +137,7 @@ class EvalCommand(Command):
         return 0
 
     def _submission(self, args: argparse.Namespace, split: str, stem: Path) -> int:
-        from visa_eval.groundtruth import read_meta_expressions
+        from visa_core.annotations import read_meta_expressions
         from visa_eval.submission import write_submission
 
         if args.benchmark == "mevis":

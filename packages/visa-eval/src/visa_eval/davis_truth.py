@@ -7,32 +7,27 @@ from pathlib import Path
 
 import numpy as np
 
+from visa_core.annotations import VideoEntry, read_label_png
 from visa_core.errors import DataFormatError
-from visa_eval.groundtruth import VideoMeta
+
+DATASET = "Ref-DAVIS17"
 
 
 class DavisTargets:
     """The targets of one Ref-DAVIS17 video: ``Annotations == obj_id`` per expression."""
 
-    def __init__(self, video: VideoMeta, annotations: Path) -> None:
+    def __init__(self, video: VideoEntry, annotations: Path) -> None:
         self.video = video
-        self.folder = annotations / video.video
+        self.folder = annotations / video.video_id
         self._labels: np.ndarray | None = None
 
     def labels(self) -> np.ndarray:
-        """``uint8[T, H, W]`` palette indices of every frame (read once)."""
+        """``uint8[T, H, W]`` palette indices of every frame (read once; all the first frame's size)."""
         if self._labels is None:
-            from PIL import Image
-
-            frames = []
+            frames: list[np.ndarray] = []
             for frame in self.video.frames:
-                path = self.folder / f"{frame}.png"
-                if not path.is_file():
-                    raise DataFormatError(f"Ref-DAVIS17 annotation {path} does not exist")
-                with Image.open(path) as image:
-                    frames.append(np.asarray(image, dtype=np.uint8))
-            if len({f.shape for f in frames}) > 1:
-                raise DataFormatError(f"{self.folder}: annotation frames differ in size")
+                size = frames[0].shape if frames else None
+                frames.append(read_label_png(self.folder / f"{frame}.png", DATASET, size))
             self._labels = np.stack(frames)
         return self._labels
 
@@ -43,8 +38,8 @@ class DavisTargets:
     def target(self, exp_id: str, size: tuple[int, int]) -> np.ndarray:
         expression = next(e for e in self.video.expressions if e.exp_id == exp_id)
         if len(expression.obj_ids) != 1:
-            raise DataFormatError(f"Ref-DAVIS17 {self.video.video}/{exp_id}: expected one obj_id")
-        return self.labels() == int(expression.obj_ids[0])
+            raise DataFormatError(f"{DATASET} {self.video.video_id}/{exp_id}: expected one obj_id")
+        return self.labels() == expression.obj_ids[0]
 
     def foreground(self, size: tuple[int, int]) -> None:
         return None

@@ -1,17 +1,16 @@
-"""Small readers of the ground-truth files the evaluators need, in their published layouts.
+"""The ground-truth masks of ``meta_expressions`` + ``mask_dict`` datasets, as the evaluators need them.
 
-* ``meta_expressions*.json``: ``{"videos": {video: {"frames": [...], "expressions": {exp_id:
-  {"exp": str, "anno_id": [...], "obj_id": [...], "type_id": 0|1|2}}}}}`` (ReVOS, MeViS, Ref-DAVIS17,
-  Ref-YouTube-VOS).
-* ``mask_dict.json``: ``{str(anno_id): [COCO RLE or null per frame]}``.
+* ``mask_dict.json``: ``{str(anno_id): [COCO RLE or null per frame]}`` (ReVOS, MeViS).
 * ``mask_dict_foreground.json`` (ReVOS): ``{video: {"masks_rle": [RLE per frame], ...}}``.
 
-Each RLE is decoded once per video (:class:`VideoMasks`). Errors name the file and the item.
+The files are read by :mod:`visa_core.annotations`; masks stay ``uint8`` so that objects that
+overlap sum (2 where two do), as the official ``eval_revos.py`` computes them for its 0/255
+"legacy" semantics. Each RLE is decoded once per video (:class:`VideoMasks`). Errors name the file
+and the item.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,101 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from visa_core.annotations import ExpressionEntry, VideoEntry, decode_frames, rle_size
 from visa_core.errors import DataFormatError
-
-
-@dataclass(frozen=True)
-class ExpressionMeta:
-    """One expression of a video: its id, text, referred objects and (ReVOS) type."""
-
-    exp_id: str
-    text: str
-    anno_ids: tuple[str, ...]
-    obj_ids: tuple[str, ...]
-    type_id: int | None
-
-
-@dataclass(frozen=True)
-class VideoMeta:
-    """A video of a meta_expressions file: its frame names in order and its expressions."""
-
-    video: str
-    frames: tuple[str, ...]
-    expressions: tuple[ExpressionMeta, ...]
-    size: tuple[int, int] | None = None
-
-
-def read_json(path: Path, what: str) -> Any:
-    """Parse ``path``; a missing file or malformed JSON is a :class:`DataFormatError` naming it."""
-    if not path.is_file():
-        raise DataFormatError(f"{what} {path} does not exist")
-    try:
-        with path.open("r", encoding="utf-8") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
-        raise DataFormatError(f"{path} is not valid JSON (line {error.lineno}: {error.msg})") from error
-
-
-def read_meta_expressions(path: Path) -> list[VideoMeta]:
-    """The videos of a meta_expressions file, in file order (expressions in file order too)."""
-    data = read_json(path, "meta expressions file")
-    videos = data.get("videos") if isinstance(data, dict) else None
-    if not isinstance(videos, dict):
-        raise DataFormatError(f"{path}: expected a top-level object with a 'videos' object")
-    result = []
-    for video, entry in videos.items():
-        if not isinstance(entry, dict) or "frames" not in entry or "expressions" not in entry:
-            raise DataFormatError(f"{path}: video {video!r} needs 'frames' and 'expressions'")
-        expressions = []
-        for exp_id, exp in entry["expressions"].items():
-            if not isinstance(exp, dict):
-                raise DataFormatError(f"{path}: video {video!r} expression {exp_id!r} is not an object")
-            type_id = exp.get("type_id")
-            expressions.append(
-                ExpressionMeta(
-                    exp_id=str(exp_id),
-                    text=str(exp.get("exp", "")),
-                    anno_ids=tuple(str(a) for a in exp.get("anno_id", ())),
-                    obj_ids=tuple(str(o) for o in exp.get("obj_id", ())),
-                    type_id=None if type_id is None else int(type_id),
-                )
-            )
-        size = (int(entry["height"]), int(entry["width"])) if "height" in entry and "width" in entry else None
-        result.append(VideoMeta(str(video), tuple(str(f) for f in entry["frames"]), tuple(expressions), size))
-    return result
-
-
-def decode_rle(rle: Any, where: str) -> np.ndarray:
-    """Decode a COCO RLE (``counts`` str, bytes or list) or a list of RLEs into ``uint8[H, W]``.
-
-    A list of RLEs is summed over objects, as ``eval_revos.py`` does for the foreground.
-    """
-    from pycocotools import mask as mask_utils
-
-    if isinstance(rle, list):
-        masks = [decode_rle(item, where) for item in rle]
-        if not masks:
-            raise DataFormatError(f"{where}: empty list of RLEs")
-        return np.sum(masks, axis=0).astype(np.uint8)
-    if not isinstance(rle, dict) or "size" not in rle or "counts" not in rle:
-        raise DataFormatError(f"{where}: not a COCO RLE with 'size' and 'counts'")
-    height, width = (int(v) for v in rle["size"])
-    try:
-        if isinstance(rle["counts"], list):
-            rle = mask_utils.frPyObjects(rle, height, width)
-        elif isinstance(rle["counts"], str):
-            rle = {"size": [height, width], "counts": rle["counts"].encode("ascii")}
-        return np.ascontiguousarray(mask_utils.decode(rle))
-    except Exception as error:  # pycocotools raises bare exceptions
-        raise DataFormatError(f"{where}: corrupt RLE: {error}") from error
-
-
-def rle_size(rle: Any, where: str) -> tuple[int, int]:
-    """``(H, W)`` of an RLE (or of the first of a list of RLEs)."""
-    first = rle[0] if isinstance(rle, list) and rle else rle
-    if not isinstance(first, dict) or "size" not in first:
-        raise DataFormatError(f"{where}: not a COCO RLE with 'size'")
-    return int(first["size"][0]), int(first["size"][1])
 
 
 @dataclass
@@ -123,7 +29,7 @@ class VideoMasks:
     ``mask_dict`` maps ``str(anno_id)`` to one RLE (or null) per frame of ``video``.
     """
 
-    video: VideoMeta
+    video: VideoEntry
     mask_dict: Mapping[str, Sequence[Any]]
     source: Path
     _decoded: dict[str, np.ndarray] = field(default_factory=dict)
@@ -133,26 +39,20 @@ class VideoMasks:
         for expression in self.video.expressions:
             for anno_id in expression.anno_ids:
                 for t, rle in enumerate(self._frames_of(anno_id)):
-                    if rle:
-                        return rle_size(rle, self._where(anno_id, t))
+                    if rle is not None:
+                        return rle_size(rle, None, self.source, self._item(anno_id, t))
         return self.video.size
 
     def object_masks(self, anno_id: str, size: tuple[int, int]) -> np.ndarray:
         """``uint8[T, H, W]`` of one object (0 on frames whose RLE is null)."""
         if anno_id not in self._decoded:
-            masks = np.zeros((len(self.video.frames), *size), dtype=np.uint8)
-            for t, rle in enumerate(self._frames_of(anno_id)):
-                if rle:
-                    where = self._where(anno_id, t)
-                    if rle_size(rle, where) != size:
-                        raise DataFormatError(
-                            f"{where}: RLE of size {rle_size(rle, where)}, frames are {size}"
-                        )
-                    masks[t] = decode_rle(rle, where)
-            self._decoded[anno_id] = masks
+            items = [self._item(anno_id, t) for t in range(len(self.video.frames))]
+            self._decoded[anno_id] = decode_frames(
+                self._frames_of(anno_id), size, None, self.source, f"anno_id {anno_id}", items
+            )
         return self._decoded[anno_id]
 
-    def target_values(self, expression: ExpressionMeta, size: tuple[int, int]) -> np.ndarray:
+    def target_values(self, expression: ExpressionEntry, size: tuple[int, int]) -> np.ndarray:
         """``uint8[T, H, W]``: the sum of the expression's object masks (2 where two overlap)."""
         total = np.zeros((len(self.video.frames), *size), dtype=np.uint8)
         for anno_id in expression.anno_ids:
@@ -162,38 +62,31 @@ class VideoMasks:
     def _frames_of(self, anno_id: str) -> Sequence[Any]:
         if anno_id not in self.mask_dict:
             raise DataFormatError(
-                f"{self.source}: no masks for anno_id {anno_id} (video {self.video.video!r})"
+                f"{self.source}: no masks for anno_id {anno_id} (video {self.video.video_id!r})"
             )
         frames = self.mask_dict[anno_id]
-        if len(frames) < len(self.video.frames):
+        if not isinstance(frames, list) or len(frames) < len(self.video.frames):
+            found = len(frames) if isinstance(frames, list) else type(frames).__name__
             raise DataFormatError(
-                f"{self.source}: anno_id {anno_id} has {len(frames)} frames, video {self.video.video!r} "
+                f"{self.source}: anno_id {anno_id} has {found} frames, video {self.video.video_id!r} "
                 f"has {len(self.video.frames)}"
             )
         return frames
 
-    def _where(self, anno_id: str, frame: int) -> str:
-        return (
-            f"{self.source}: anno_id {anno_id} frame {frame} ({self.video.video}/{self.video.frames[frame]})"
-        )
+    def _item(self, anno_id: str, frame: int) -> str:
+        return f"anno_id {anno_id} frame {frame} ({self.video.video_id}/{self.video.frames[frame]})"
 
 
 def foreground_values(
-    foreground_dict: Mapping[str, Any], video: VideoMeta, size: tuple[int, int], source: Path
-):
-    """``uint8[T, H, W]``: a ReVOS video foreground (``mask_dict_foreground.json[video]["masks_rle"]``)."""
-    entry = foreground_dict.get(video.video)
+    foreground_dict: Mapping[str, Any], video: VideoEntry, size: tuple[int, int], source: Path
+) -> np.ndarray:
+    """``uint8[T, H, W]``: a ReVOS video foreground (``mask_dict_foreground.json[video]["masks_rle"]``).
+
+    A frame's entry may be a list of RLEs; they are summed, as ``eval_revos.py`` does.
+    """
+    entry = foreground_dict.get(video.video_id)
     if not isinstance(entry, dict) or "masks_rle" not in entry:
-        raise DataFormatError(f"{source}: no 'masks_rle' for video {video.video!r}")
-    rles = entry["masks_rle"]
-    if len(rles) < len(video.frames):
-        raise DataFormatError(
-            f"{source}: video {video.video!r} has {len(rles)} foreground masks, {len(video.frames)} frames"
-        )
-    masks = np.zeros((len(video.frames), *size), dtype=np.uint8)
-    for t in range(len(video.frames)):
-        where = f"{source}: foreground of {video.video}/{video.frames[t]}"
-        if rle_size(rles[t], where) != size:
-            raise DataFormatError(f"{where}: RLE of size {rle_size(rles[t], where)}, frames are {size}")
-        masks[t] = decode_rle(rles[t], where)
-    return masks
+        raise DataFormatError(f"{source}: no 'masks_rle' for video {video.video_id!r}")
+    items = [f"foreground of {video.video_id}/{frame}" for frame in video.frames]
+    track = f"foreground of video {video.video_id!r}"
+    return decode_frames(entry["masks_rle"], size, None, source, track, items)

@@ -1,9 +1,10 @@
 """ReasonSeg (LISA) gIoU / cIoU: ``<root>/<split>/<name>.json`` polygons against ``PRED/<name>.png``.
 
-The ground truth follows LISA's ``get_mask_from_json``: "flag" shapes are skipped, shapes are drawn
-largest first, "ignore" shapes get 255 and the others 1, each filled and outlined one pixel wide.
-Polygons are rasterised with Pillow (OpenCV is not a dependency), which can differ from
-``cv2.fillPoly`` on edge pixels; the metrics themselves are LISA's (:mod:`visa_eval.lisa`).
+The ground truth follows LISA's ``get_mask_from_json`` (:func:`visa_core.annotations.label_map`):
+"flag" shapes are skipped, shapes are drawn largest first, "ignore" shapes get 255 and the others 1,
+each filled and outlined one pixel wide. Polygons are rasterised with Pillow (OpenCV is not a
+dependency), which can differ from ``cv2.fillPoly`` on edge pixels; the metrics themselves are
+LISA's (:mod:`visa_eval.lisa`).
 """
 
 from __future__ import annotations
@@ -14,37 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from visa_core.annotations import label_map, read_labelme_json
 from visa_core.errors import DataFormatError
 from visa_eval import lisa
-from visa_eval.groundtruth import read_json
 from visa_eval.predictions import read_png_values
 
-
-def polygon_mask(shapes: list[dict], size: tuple[int, int], where: str) -> np.ndarray:
-    """``uint8[H, W]``: 1 for targets, 255 for ignored regions, 0 elsewhere."""
-    from PIL import Image, ImageDraw
-
-    height, width = size
-
-    def draw(points: list, value: int, canvas: Image.Image) -> None:
-        xy = [(int(x), int(y)) for x, y in points]
-        ImageDraw.Draw(canvas).polygon(xy, fill=value, outline=value)
-
-    valid, areas = [], []
-    for shape in shapes:
-        if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
-            raise DataFormatError(f"{where}: every shape needs 'label' and 'points'")
-        if shape["label"].lower() == "flag":
-            continue
-        canvas = Image.new("L", (width, height), 0)
-        draw(shape["points"], 1, canvas)
-        areas.append(int(np.asarray(canvas).sum()))
-        valid.append(shape)
-    mask = Image.new("L", (width, height), 0)
-    for index in np.argsort(areas, kind="stable")[::-1]:
-        shape = valid[index]
-        draw(shape["points"], 255 if "ignore" in shape["label"] else 1, mask)
-    return np.asarray(mask, dtype=np.uint8)
+DATASET = "ReasonSeg"
 
 
 @dataclass
@@ -100,9 +76,9 @@ def evaluate(pred_dir: Path, root: Path, split: str = "val") -> ReasonSegResult:
         raise DataFormatError(f"ReasonSeg: no annotation .json files in {folder}")
     ious, intersection_sum, union_sum, problems = [], 0, 0, []
     for path in tqdm(annotations, desc="scoring images", unit="img"):
-        annotation = read_json(path, "ReasonSeg annotation")
+        annotation = read_labelme_json(path, DATASET)
         size = image_size(folder, path.stem, annotation)
-        target = polygon_mask(annotation.get("shapes", []), size, str(path))
+        target = label_map(annotation.get("shapes", []), size, DATASET, path)
         pred_path = pred_dir / f"{path.stem}.png"
         pred = np.zeros(size, dtype=np.uint8)
         if not pred_path.is_file():

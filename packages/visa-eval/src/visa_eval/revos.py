@@ -7,9 +7,9 @@ Use from a training script (no command line needed)::
     truth = revos.RevosGroundTruth.open("data/ReVOS", split="valid")
     results = []
     for video, expression in truth.expressions():
-        pred = my_model_masks(video.video, expression.exp_id)          # bool[T, H, W]
+        pred = my_model_masks(video.video_id, expression.exp_id)          # bool[T, H, W]
         scores = revos.score_expression(pred, truth.target(video, expression), truth.foreground(video))
-        results.append(revos.ExpressionResult(video.video, expression.exp_id, scores, expression.type_id))
+        results.append(revos.ExpressionResult(video.video_id, expression.exp_id, scores, expression.type_id))
     summary = revos.summarise(results)
     print(revos.format_table(summary))          # J, F, J&F, A, R per referring / reasoning / overall
     summary.overall["JF"], summary.overall["R"]  # x100 numbers, as published
@@ -37,13 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from visa_eval.groundtruth import (
-    ExpressionMeta,
-    VideoMeta,
-    foreground_values,
-    read_json,
-    read_meta_expressions,
-)
+from visa_core.annotations import ExpressionEntry, VideoEntry, read_json, read_meta_expressions
+from visa_eval.groundtruth import foreground_values
 from visa_eval.runner import ExpressionResult, VideoTargets, score_videos
 from visa_eval.scoring import ExpressionScores, score_expression
 
@@ -187,45 +182,45 @@ class RevosGroundTruth:
         self.mask_path = self.root / "mask_dict.json"
         self.foreground_path = self.root / "mask_dict_foreground.json"
         self.videos = read_meta_expressions(self.meta_path)
-        self.mask_dict = read_json(self.mask_path, "ReVOS mask file")
-        self.foreground_dict = read_json(self.foreground_path, "ReVOS foreground file")
+        self.mask_dict = read_json(self.mask_path, what="ReVOS mask file")
+        self.foreground_dict = read_json(self.foreground_path, what="ReVOS foreground file")
         self._targets: dict[str, VideoTargets] = {}
 
     @classmethod
     def open(cls, root: str | Path, split: str = "valid") -> RevosGroundTruth:
         return cls(Path(root), split)
 
-    def expressions(self) -> Iterator[tuple[VideoMeta, ExpressionMeta]]:
+    def expressions(self) -> Iterator[tuple[VideoEntry, ExpressionEntry]]:
         """Every (video, expression) of the split, in file order."""
         for video in self.videos:
             for expression in video.expressions:
                 yield video, expression
 
-    def targets(self, video: VideoMeta) -> VideoTargets:
+    def targets(self, video: VideoEntry) -> VideoTargets:
         """The decoded masks of ``video`` (kept until :meth:`release`)."""
-        if video.video not in self._targets:
-            self._targets[video.video] = VideoTargets(
+        if video.video_id not in self._targets:
+            self._targets[video.video_id] = VideoTargets(
                 video, self.mask_dict, self.mask_path, self.foreground_dict, self.foreground_path
             )
-        return self._targets[video.video]
+        return self._targets[video.video_id]
 
-    def size(self, video: VideoMeta) -> tuple[int, int]:
+    def size(self, video: VideoEntry) -> tuple[int, int]:
         size = self.targets(video).size()
         if size is None:
-            raise ValueError(f"{self.meta_path}: video {video.video!r} has no mask and no height/width")
+            raise ValueError(f"{self.meta_path}: video {video.video_id!r} has no mask and no height/width")
         return size
 
-    def target(self, video: VideoMeta, expression: ExpressionMeta) -> np.ndarray:
+    def target(self, video: VideoEntry, expression: ExpressionEntry) -> np.ndarray:
         """``bool[T, H, W]``: the union of the expression's objects."""
         return self.targets(video).target(expression.exp_id, self.size(video)) > 0
 
-    def foreground(self, video: VideoMeta) -> np.ndarray:
+    def foreground(self, video: VideoEntry) -> np.ndarray:
         """``bool[T, H, W]``: the video foreground used by R."""
         return foreground_values(self.foreground_dict, video, self.size(video), self.foreground_path) > 0
 
-    def release(self, video: VideoMeta) -> None:
+    def release(self, video: VideoEntry) -> None:
         """Forget the decoded masks of ``video``."""
-        self._targets.pop(video.video, None)
+        self._targets.pop(video.video_id, None)
 
 
 def evaluate(

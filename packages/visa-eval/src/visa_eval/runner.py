@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from visa_eval.groundtruth import VideoMasks, VideoMeta, foreground_values
+from visa_core.annotations import VideoEntry
+from visa_eval.groundtruth import VideoMasks, foreground_values
 from visa_eval.predictions import PredictionProblem, read_expression
 from visa_eval.scoring import ExpressionScores, FrameScores, score_frames
 
@@ -37,7 +38,7 @@ class ExpressionResult:
 class Targets(Protocol):
     """The ground truth of one video as :func:`score_video` needs it."""
 
-    video: VideoMeta
+    video: VideoEntry
 
     def size(self) -> tuple[int, int] | None: ...
 
@@ -51,7 +52,7 @@ class VideoTargets:
 
     def __init__(
         self,
-        video: VideoMeta,
+        video: VideoEntry,
         mask_dict: Mapping[str, Sequence[Any]],
         mask_source: Path,
         foreground_dict: Mapping[str, Any] | None = None,
@@ -92,10 +93,11 @@ def score_video(
         if size is None:
             size = _size_from_first_prediction(pred_dir, video, expression.exp_id)
         if size is None:
-            pred = PredictionProblem(video.video, expression.exp_id, "no ground-truth mask and no prediction")
+            reason = "no ground-truth mask and no prediction"
+            pred = PredictionProblem(video.video_id, expression.exp_id, reason)
         else:
             pred = read_expression(
-                pred_dir, video.video, expression.exp_id, video.frames, size, legacy_png_values
+                pred_dir, video.video_id, expression.exp_id, video.frames, size, legacy_png_values
             )
         frames: FrameScores | None = None
         if isinstance(pred, PredictionProblem):
@@ -111,7 +113,13 @@ def score_video(
             scores, problem = frames.means(), None
         results.append(
             ExpressionResult(
-                video.video, expression.exp_id, scores, expression.type_id, expression.text, problem, frames
+                video.video_id,
+                expression.exp_id,
+                scores,
+                expression.type_id,
+                expression.text,
+                problem,
+                frames,
             )
         )
     return results
@@ -119,8 +127,8 @@ def score_video(
 
 def score_videos(
     pred_dir: Path,
-    videos: Sequence[VideoMeta],
-    make_targets: Callable[[VideoMeta], Targets],
+    videos: Sequence[VideoEntry],
+    make_targets: Callable[[VideoEntry], Targets],
     *,
     workers: int | None = None,
     legacy_png_values: bool = False,
@@ -131,7 +139,7 @@ def score_videos(
 
     workers = workers or min(8, os.cpu_count() or 1)
 
-    def job(video: VideoMeta) -> list[ExpressionResult]:
+    def job(video: VideoEntry) -> list[ExpressionResult]:
         return score_video(pred_dir, make_targets(video), legacy_png_values=legacy_png_values)
 
     total = sum(len(v.expressions) for v in videos)
@@ -144,7 +152,7 @@ def score_videos(
 
 
 def _ordered_map(
-    job: Callable[[VideoMeta], list[ExpressionResult]], videos: Sequence[VideoMeta], workers: int
+    job: Callable[[VideoEntry], list[ExpressionResult]], videos: Sequence[VideoEntry], workers: int
 ):
     if workers <= 1:
         yield from map(job, videos)
@@ -153,11 +161,11 @@ def _ordered_map(
         yield from pool.map(job, videos)
 
 
-def _size_from_first_prediction(pred_dir: Path, video: VideoMeta, exp_id: str) -> tuple[int, int] | None:
+def _size_from_first_prediction(pred_dir: Path, video: VideoEntry, exp_id: str) -> tuple[int, int] | None:
     """The official fallback: the frame size of the first prediction PNG."""
     from PIL import Image
 
-    path = pred_dir / video.video / exp_id / f"{video.frames[0]}.png" if video.frames else None
+    path = pred_dir / video.video_id / exp_id / f"{video.frames[0]}.png" if video.frames else None
     if path is None or not path.is_file():
         return None
     with Image.open(path) as image:

@@ -12,20 +12,20 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from visa_eval.groundtruth import VideoMeta
+from visa_core.annotations import VideoEntry
 
 
-def expected_files(videos: Sequence[VideoMeta]) -> list[str]:
+def expected_files(videos: Sequence[VideoEntry]) -> list[str]:
     """``<video>/<exp_id>/<frame>.png`` for every frame of every expression."""
     return [
-        f"{video.video}/{expression.exp_id}/{frame}.png"
+        f"{video.video_id}/{expression.exp_id}/{frame}.png"
         for video in videos
         for expression in video.expressions
         for frame in video.frames
     ]
 
 
-def write_submission(pred_dir: Path, videos: Sequence[VideoMeta], out: Path, prefix: str = "") -> list[str]:
+def write_submission(pred_dir: Path, videos: Sequence[VideoEntry], out: Path, prefix: str = "") -> list[str]:
     """Zip the expected PNGs of ``pred_dir`` under ``prefix``; return the missing ones (not zipped)."""
     from tqdm import tqdm
 
