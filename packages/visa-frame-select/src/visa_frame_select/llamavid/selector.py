@@ -14,7 +14,7 @@ from visa_frame_select.llamavid.protocol import average_position, frame_question
 from visa_frame_select.sampling import DEFAULT_MAX_IMAGE_TOKEN, position_to_index, spread_references
 from visa_frame_select.torch_options import check_dtype, torch_dtype
 
-BACKENDS = ("transformers",)
+BACKENDS = ("transformers", "llamavid")
 
 
 class LlamaVidSelector(FrameSelector):
@@ -24,16 +24,23 @@ class LlamaVidSelector(FrameSelector):
 
     @dataclasses.dataclass(frozen=True, kw_only=True)
     class Config:
-        """``backend``: "transformers" (an image-text-to-text model in the folder ``model``) or a
-        ready object with ``answer(frames, question, seed) -> str``; ``repeats``: answers averaged
-        (the original's 10); ``seed``: answer i is sampled with seed ``seed + i``;
-        ``frames_shown``: frames given to the LLM, spread uniformly over the video."""
+        """``backend``: "llamavid" (published LLaMA-VID weights: the folder ``model``, the EVA
+        file ``vision_tower``, the BERT folder ``qformer``, optionally a CLIP ``image_processor``
+        folder), "transformers" (an image-text-to-text model in the folder ``model``) or a ready
+        object with ``answer(frames, question, seed) -> str``; ``repeats``: answers averaged (the
+        original's 10); ``seed``: answer i is sampled with seed ``seed + i``; ``greedy``: greedy
+        decoding instead of sampling (temperature 0.6, top_p 0.9); ``frames_shown``: frames given
+        to the LLM, spread uniformly over the video (None: every frame, as the original)."""
 
         backend: Any = "transformers"
         model: Path | None = None
+        vision_tower: Path | None = None
+        qformer: Path | None = None
+        image_processor: Path | None = None
         repeats: int = 10
         seed: int = 0
-        frames_shown: int = 16
+        greedy: bool = False
+        frames_shown: int | None = 16
         max_new_tokens: int = 64
         device: str = "cpu"
         dtype: str = "float32"
@@ -46,11 +53,16 @@ class LlamaVidSelector(FrameSelector):
                     raise ValueError(
                         f"backend must be one of {', '.join(BACKENDS)} or an object, got {self.backend!r}"
                     )
-                if self.model is None:
-                    raise ValueError(f"backend {self.backend!r} needs the option model (a local folder)")
+                needed = ["model"] + (["vision_tower", "qformer"] if self.backend == "llamavid" else [])
+                absent = [name for name in needed if getattr(self, name) is None]
+                if absent:
+                    raise ValueError(
+                        f"backend {self.backend!r} needs the option{'s' if len(absent) > 1 else ''} "
+                        f"{', '.join(absent)} (local paths)"
+                    )
             elif not isinstance(self.backend, VideoQABackend):
                 raise ValueError(f"backend {self.backend!r} has no answer(frames, question, seed) method")
-            if self.repeats < 1 or self.frames_shown < 1:
+            if self.repeats < 1 or (self.frames_shown is not None and self.frames_shown < 1):
                 raise ValueError("repeats and frames_shown must be at least 1")
 
     def __init__(self, config: Any = None, /, **options: Any) -> None:
@@ -63,18 +75,35 @@ class LlamaVidSelector(FrameSelector):
     def backend(self) -> VideoQABackend:
         """The video LLM (loaded on first use)."""
         if self._backend is None:
-            from visa_frame_select.llamavid.transformers_backend import TransformersVideoQA
-
-            self._backend = TransformersVideoQA(
-                self.config.model,
-                device=self.config.device,
-                dtype=torch_dtype(self.config.dtype),
-                max_new_tokens=self.config.max_new_tokens,
-            )
+            self._backend = self._load_backend()
         return self._backend
+
+    def _load_backend(self) -> VideoQABackend:
+        config = self.config
+        common = {
+            "device": config.device,
+            "dtype": torch_dtype(config.dtype),
+            "max_new_tokens": config.max_new_tokens,
+            "greedy": config.greedy,
+        }
+        if config.backend == "llamavid":
+            from visa_frame_select.llamavid.llamavid_backend import LlamaVidVideoQA
+
+            return LlamaVidVideoQA(
+                config.model,
+                config.vision_tower,
+                config.qformer,
+                image_processor=config.image_processor,
+                **common,
+            )
+        from visa_frame_select.llamavid.transformers_backend import TransformersVideoQA
+
+        return TransformersVideoQA(config.model, **common)
 
     def shown_frames(self, video: Video) -> list[int]:
         """Indices of the frames given to the LLM: ``frames_shown`` spread uniformly, in order."""
+        if self.config.frames_shown is None:
+            return list(range(len(video)))
         count = min(self.config.frames_shown, len(video))
         return sorted({int(i) for i in np.round(np.linspace(0, len(video) - 1, count))})
 

@@ -17,7 +17,7 @@ class TransformersVideoQA:
 
     The frames go in as one image each between the LLaMA-VID movie preamble and the question, in
     the processor's chat template; answers are sampled (temperature 0.6, top_p 0.9 as the
-    original's server) with ``torch.manual_seed(seed)``.
+    original's server) with ``torch.manual_seed(seed)``, or decoded greedily.
     """
 
     def __init__(
@@ -27,6 +27,7 @@ class TransformersVideoQA:
         device: str = "cpu",
         dtype: Any = None,
         max_new_tokens: int = 64,
+        greedy: bool = False,
         temperature: float = 0.6,
         top_p: float = 0.9,
     ) -> None:
@@ -46,12 +47,9 @@ class TransformersVideoQA:
             raise CheckpointError(f"the processor in {folder} has no chat template (chat_template.jinja)")
         self.model = model.to(device).eval()
         self.device = device
-        self.generation = {
-            "max_new_tokens": max_new_tokens,
-            "do_sample": True,
-            "temperature": temperature,
-            "top_p": top_p,
-        }
+        self.generation: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": not greedy}
+        if not greedy:
+            self.generation.update(temperature=temperature, top_p=top_p)
 
     def prompt(self, num_frames: int, question: str) -> str:
         """The chat-formatted prompt text with one image slot per frame."""
