@@ -38,7 +38,8 @@ class VideoMasks:
         """``(H, W)`` from the first non-null RLE of any object of the video, else the meta size."""
         for expression in self.video.expressions:
             for anno_id in expression.anno_ids:
-                for t, rle in enumerate(self._frames_of(anno_id)):
+                frames = self._frames_of(anno_id)
+                for t, rle in enumerate(frames if isinstance(frames, list) else []):
                     if rle is not None:
                         return rle_size(rle, None, self.source, self._item(anno_id, t))
         return self.video.size
@@ -47,8 +48,9 @@ class VideoMasks:
         """``uint8[T, H, W]`` of one object (0 on frames whose RLE is null)."""
         if anno_id not in self._decoded:
             items = [self._item(anno_id, t) for t in range(len(self.video.frames))]
+            track = f"anno_id {anno_id} (video {self.video.video_id!r})"
             self._decoded[anno_id] = decode_frames(
-                self._frames_of(anno_id), size, None, self.source, f"anno_id {anno_id}", items
+                self._frames_of(anno_id), size, None, self.source, track, items
             )
         return self._decoded[anno_id]
 
@@ -64,14 +66,7 @@ class VideoMasks:
             raise DataFormatError(
                 f"{self.source}: no masks for anno_id {anno_id} (video {self.video.video_id!r})"
             )
-        frames = self.mask_dict[anno_id]
-        if not isinstance(frames, list) or len(frames) < len(self.video.frames):
-            found = len(frames) if isinstance(frames, list) else type(frames).__name__
-            raise DataFormatError(
-                f"{self.source}: anno_id {anno_id} has {found} frames, video {self.video.video_id!r} "
-                f"has {len(self.video.frames)}"
-            )
-        return frames
+        return self.mask_dict[anno_id]
 
     def _item(self, anno_id: str, frame: int) -> str:
         return f"anno_id {anno_id} frame {frame} ({self.video.video_id}/{self.video.frames[frame]})"
