@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from visa_frame_select.testing import write_tiny_clip, write_tiny_llava
+from visa_frame_select.testing import write_tiny_clip, write_tiny_llamavid, write_tiny_llava
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -22,3 +22,9 @@ def tiny_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_llava_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random Llava (CLIP 32x32 + 2-layer Llama) with a processor and a chat template."""
     return write_tiny_llava(tmp_path_factory.mktemp("tiny-llava"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llamavid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Random LLaMA-VID weights in the published layout: ``model``, ``vision_tower``, ``qformer`` paths."""
+    return write_tiny_llamavid(tmp_path_factory.mktemp("tiny-llamavid"))
