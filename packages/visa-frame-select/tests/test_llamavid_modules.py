@@ -123,7 +123,7 @@ def test_context_and_content_tokens_follow_the_paper() -> None:
         attention = F.softmax(text_q @ keys.transpose(1, 2) / 12**0.5, dim=-1)
         context = tokenizer.vlm_att_val_projector((attention @ frames).mean(1))
         content = tokenizer.mm_projector(frames.mean(1))
-    assert tokens.shape == (4, 10) and tokenizer.tokens_per_frame == 2
+    assert tokens.shape == (4, 10) and tokenizer.tokens_per_frame(16) == 2
     expected = torch.stack([context[0], content[0], context[1], content[1]])
     torch.testing.assert_close(tokens, expected, atol=1e-5, rtol=1e-5)
     # the Q-Former reads layer-normed features (bert_type "qformer_pretrain")
@@ -137,7 +137,7 @@ def test_other_compressions(compress_type: str | None, per_frame: int) -> None:
     with torch.no_grad():
         tokens = tokenizer(torch.randn(3, 16, 12), ids, torch.ones_like(ids))
     assert tokens.shape == (3 * per_frame, 10)
-    assert tokenizer.tokens_per_frame == (per_frame if compress_type else None)
+    assert tokenizer.tokens_per_frame(16) == per_frame
 
 
 def test_projector_keys() -> None:

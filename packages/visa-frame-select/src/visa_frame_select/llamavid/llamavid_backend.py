@@ -204,11 +204,7 @@ class LlamaVidVideoQA:
 
     def prompt(self, num_frames: int, question: str) -> tuple[str, str]:
         """``(user message, vicuna_v1 prompt)`` for ``num_frames`` frames."""
-        per_frame = self.network.video_tokenizer.tokens_per_frame
-        if per_frame is None:
-            raise CheckpointError(
-                f"LLaMA-VID: compress_type {self.config.compress_type!r} gives no fixed token count per frame"
-            )
+        per_frame = self.network.video_tokenizer.tokens_per_frame(self.network.vision_tower.config.grid**2)
         message = user_message(num_frames, question, per_frame)
         return message, vicuna_v1_prompt(message)
 
@@ -238,7 +234,11 @@ class LlamaVidVideoQA:
                 inputs_embeds=embeds,
                 attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long, device=self.device),
                 eos_token_id=self.tokenizer.eos_token_id,
-                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+                pad_token_id=(
+                    self.tokenizer.eos_token_id
+                    if self.tokenizer.pad_token_id is None
+                    else self.tokenizer.pad_token_id
+                ),
                 **self.generation,
             )
         text = self.tokenizer.decode(output[0], skip_special_tokens=True).strip()

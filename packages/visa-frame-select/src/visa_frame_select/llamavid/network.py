@@ -180,13 +180,14 @@ class VideoTokenizer(nn.Module):
         tokens = torch.cat([context, self.mm_projector(self.content(frames))], dim=1)
         return tokens.flatten(0, 1)
 
-    @property
-    def tokens_per_frame(self) -> int | None:
-        """``1 + n`` LLM tokens per frame, when it does not depend on the feature count (None otherwise)."""
+    def tokens_per_frame(self, num_features: int) -> int:
+        """``1 + n``: LLM tokens per frame of ``num_features`` feature tokens under ``compress_type``."""
         kind = self.config.compress_type
         if kind is not None and "grid" in kind:
             return 1 + int(kind.split("grid:")[-1]) ** 2
-        return 2 if kind is not None and "mean" in kind else None
+        if kind is not None and "mean" in kind:
+            return 2
+        return 1 + num_features
 
 
 class LlamaVid(nn.Module):
@@ -201,9 +202,14 @@ class LlamaVid(nn.Module):
         self.language_model = language_model
 
     def frame_features(self, pixels: torch.Tensor, batch_size: int = 48) -> torch.Tensor:
-        """CLIP-normalised frames ``[T, 3, S, S]`` -> EVA features without CLS ``[T, N, width]``."""
+        """CLIP-normalised frames ``[T, 3, S, S]`` -> EVA features without CLS ``[T, N, width]``
+        (``batch_size`` frames per pass; a progress bar from 4 passes on)."""
+        from tqdm.auto import tqdm
+
+        starts = range(0, len(pixels), batch_size)
         chunks = [
-            self.vision_tower(pixels[i : i + batch_size])[:, 1:] for i in range(0, len(pixels), batch_size)
+            self.vision_tower(pixels[i : i + batch_size])[:, 1:]
+            for i in tqdm(starts, desc="EVA ViT frames", unit="batch", disable=len(starts) < 4)
         ]
         return torch.cat(chunks)
 
