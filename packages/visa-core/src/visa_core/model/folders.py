@@ -32,10 +32,7 @@ def processor_for(config: VisaConfig, tokenizer_dir: str | Path | None = None) -
     processor = VisaProcessor(tokenizer, image_settings_for(config))
     config.seg_token_id = processor.seg_token_id
     config.image_token_id = processor.image_token_id
-    # <image> never reaches the embedding table, so it needs no row when it is the last token.
-    needed = (
-        max(processor.seg_token_id, *(i for i in range(len(tokenizer)) if i != processor.image_token_id)) + 1
-    )
+    needed = processor.embedding_rows
     if tokenizer_dir is None:
         config.text_config.vocab_size = len(tokenizer)
     elif config.text_config.vocab_size < needed:

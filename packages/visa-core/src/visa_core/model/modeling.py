@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -86,16 +86,28 @@ class VisaForSegmentation(PreTrainedModel):
             )
         return self.mm_projector(merged.to(self.mm_projector.weight.dtype))
 
+    def frame_tokens(self, processor: Any, frames: Sequence[np.ndarray]) -> torch.Tensor:
+        """Merged, projected LLM tokens ``[I, tokens_per_image, H]`` of ``uint8[H, W, 3]`` frames
+        (CLIP tower, token merging and projector; each frame independent, so cacheable per frame)."""
+        return self.encode_frames(processor.clip_pixels(frames).to(self.device))
+
     def expand(
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None,
         labels: torch.Tensor | None,
         clip_pixel_values: torch.Tensor | None,
+        image_features: torch.Tensor | None = None,
     ) -> ExpandedSequence:
-        """Text embeddings with every ``<image>`` replaced by its frame tokens (see ``expand_images``)."""
+        """Text embeddings with every ``<image>`` replaced by its frame tokens (see ``expand_images``).
+
+        ``image_features`` ``[I, tokens_per_image, H]`` (from :meth:`frame_tokens`) replaces the CLIP
+        pass over ``clip_pixel_values`` when given.
+        """
         hidden = self.config.hidden_size
-        if clip_pixel_values is not None and clip_pixel_values.shape[0] > 0:
+        if image_features is not None:
+            features = image_features.to(self.device)
+        elif clip_pixel_values is not None and clip_pixel_values.shape[0] > 0:
             features = self.encode_frames(clip_pixel_values.to(self.device))
         else:
             features = torch.zeros(0, self.config.tokens_per_image, hidden, device=self.device)
@@ -240,43 +252,62 @@ class VisaForSegmentation(PreTrainedModel):
         query_text: str,
         max_new_tokens: int = 64,
         answer: str | None = None,
+        *,
+        frame_tokens: torch.Tensor | None = None,
+        target_embedding: torch.Tensor | Callable[[], torch.Tensor] | None = None,
     ) -> SegmentationOutput:
         """Answer ``query_text`` about the frames and segment the target frame: one mask per ``[SEG]``.
 
         With ``answer`` given, the answer is teacher-forced (one forward pass, as the original's
         evaluation); otherwise it is generated greedily. No ``[SEG]`` in the answer gives
-        ``has_seg=False`` and zero masks, and is logged as a warning.
+        ``has_seg=False`` and zero masks, and is logged as a warning. The processor's prompt style
+        decides which frames the prompt shows (VISA: references then target; LISA: the target only).
+
+        Args:
+            frame_tokens: precomputed :meth:`frame_tokens` of the frames the prompt shows, in
+                prompt order; the reference frames are then only counted, never read.
+            target_embedding: precomputed :meth:`sam_image_embeddings` of the target frame, or a
+                function returning it (called only when the answer has a ``[SEG]``).
         """
-        frames = [*reference_frames, target_frame]
-        pixels = processor.clip_pixels(frames)
+        num_references = len(reference_frames) if processor.shows_references else 0
+        if frame_tokens is None:
+            frames = [*(reference_frames if processor.shows_references else []), target_frame]
+            frame_tokens = self.frame_tokens(processor, frames)
+        elif frame_tokens.shape[0] != num_references + 1:
+            raise ValueError(
+                f"frame_tokens holds {frame_tokens.shape[0]} frames but the prompt shows {num_references + 1}"
+            )
         if answer is not None:
-            conversation = processor.make_conversation(query_text, len(reference_frames), None, answer=answer)
+            conversation = processor.make_conversation(query_text, num_references, None, answer=answer)
             input_ids, labels = processor.encode_prompt(conversation)
-            sequence = self.expand(input_ids[None], None, labels[None], pixels)
+            sequence = self.expand(input_ids[None], None, labels[None], None, frame_tokens)
             hidden = self.language_model.model(
                 inputs_embeds=sequence.embeds, attention_mask=sequence.attention_mask
             ).last_hidden_state
             seg_embeddings = self.project_seg(hidden, sequence)[0]
             answer_text = answer
         else:
-            conversation = processor.make_conversation(query_text, len(reference_frames), None)[:1]
+            conversation = processor.make_conversation(query_text, num_references, None)[:1]
             input_ids, _ = processor.encode_prompt(conversation, add_generation_prompt=True)
-            seg_embeddings, answer_text = self._generate(processor, input_ids, pixels, max_new_tokens)
+            seg_embeddings, answer_text = self._generate(processor, input_ids, frame_tokens, max_new_tokens)
         height, width = target_frame.shape[:2]
         if seg_embeddings.shape[0] == 0:
             logger.warning("the answer %r contains no [SEG] token: no mask was produced", answer_text)
             return SegmentationOutput(
                 answer_text, np.zeros((0, height, width), np.float32), seg_embeddings.float().cpu(), False
             )
-        embeddings = self.sam_image_embeddings(processor, target_frame)
+        if target_embedding is None:
+            embeddings = self.sam_image_embeddings(processor, target_frame)
+        else:
+            embeddings = target_embedding() if callable(target_embedding) else target_embedding
         logits = self.decode_masks(embeddings, seg_embeddings, processor, (height, width))
         return SegmentationOutput(answer_text, logits, seg_embeddings.float().cpu(), True)
 
     def _generate(
-        self, processor: Any, input_ids: torch.Tensor, pixels: torch.Tensor, max_new_tokens: int
+        self, processor: Any, input_ids: torch.Tensor, frame_tokens: torch.Tensor, max_new_tokens: int
     ) -> tuple[torch.Tensor, str]:
         """Greedy generation; the ``[SEG]`` prompts come from the states that predicted each ``[SEG]``."""
-        sequence = self.expand(input_ids[None], None, None, pixels)
+        sequence = self.expand(input_ids[None], None, None, None, frame_tokens)
         tokenizer = processor.tokenizer
         out = self.language_model.generate(
             inputs_embeds=sequence.embeds,

@@ -23,6 +23,7 @@ from visa_core.model.image_processing import (
     clip_preprocess,
     sam_preprocess,
 )
+from visa_core.model.prompt_styles import prompt_style as get_prompt_style
 from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
 from visa_core.model.tokenization import IGNORE_INDEX, encode_pieces, prepare_tokenizer
 from visa_core.types import Turn
@@ -45,24 +46,52 @@ class ImageSettings:
 class VisaProcessor:
     """Tokenizer (with ``<image>`` and ``[SEG]``) plus CLIP / SAM preprocessing and prompt templates."""
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, images: ImageSettings | None = None) -> None:
-        self.tokenizer = prepare_tokenizer(tokenizer)
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        images: ImageSettings | None = None,
+        prompt_style: str = "visa",
+    ) -> None:
+        self.style = get_prompt_style(prompt_style)
+        self.tokenizer = prepare_tokenizer(tokenizer, self.style.special_tokens)
         self.images = images or ImageSettings()
         self.seg_token_id = int(self.tokenizer.convert_tokens_to_ids(SEG_TOKEN))
         self.image_token_id = int(self.tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
 
     # ----------------------------------------------------------------- persistence
+    @property
+    def prompt_style(self) -> str:
+        """``visa`` (reference video + target image) or ``lisa`` (one image, LISA's prompts)."""
+        return self.style.name
+
+    @property
+    def shows_references(self) -> bool:
+        """Whether prompts show reference frames (VISA) or only the target frame (LISA)."""
+        return self.style.shows_references
+
+    @property
+    def embedding_rows(self) -> int:
+        """Rows the LLM's embedding table needs: one past the largest token id but ``<image>``'s
+        (``<image>`` is replaced by frame tokens and never embedded)."""
+        ids = set(self.tokenizer.get_vocab().values()) - {self.image_token_id}
+        return max(ids) + 1
+
     @classmethod
-    def from_pretrained(cls, path: str | Path, **tokenizer_kwargs: Any) -> VisaProcessor:
-        """Load the tokenizer of a model folder and its image settings (``visa_processor.json``,
-        else derived from a VISA ``config.json``, else the real models' defaults)."""
+    def from_pretrained(
+        cls, path: str | Path, prompt_style: str | None = None, **tokenizer_kwargs: Any
+    ) -> VisaProcessor:
+        """Load the tokenizer of a model folder, its image settings and prompt style
+        (``visa_processor.json``; image sizes else derived from a VISA ``config.json``, else the
+        real models' defaults; style else ``visa``). ``prompt_style`` overrides the saved style."""
         path = Path(path)
         if not path.is_dir():
             raise CheckpointError(f"{path}: not a model folder")
         tokenizer = AutoTokenizer.from_pretrained(str(path), **tokenizer_kwargs)
         settings_file = path / PROCESSOR_FILE
+        saved_style = "visa"
         if settings_file.is_file():
             raw = json.loads(settings_file.read_text())
+            saved_style = raw.pop("prompt_style", "visa")
             images = ImageSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         elif (path / "config.json").is_file() and json.loads((path / "config.json").read_text()).get(
             "model_type"
@@ -73,14 +102,18 @@ class VisaProcessor:
             )
         else:
             images = ImageSettings()
-        return cls(tokenizer, images)
+        try:
+            return cls(tokenizer, images, prompt_style or saved_style)
+        except ValueError as error:
+            raise CheckpointError(f"{settings_file}: {error}") from error
 
     def save_pretrained(self, path: str | Path) -> None:
-        """Write the tokenizer files and ``visa_processor.json``."""
+        """Write the tokenizer files and ``visa_processor.json`` (image settings, prompt style)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save_pretrained(str(path))
-        (path / PROCESSOR_FILE).write_text(json.dumps(asdict(self.images), indent=2) + "\n")
+        settings = {**asdict(self.images), "prompt_style": self.prompt_style}
+        (path / PROCESSOR_FILE).write_text(json.dumps(settings, indent=2) + "\n")
 
     # ----------------------------------------------------------------- prompts
     def make_conversation(
@@ -90,10 +123,15 @@ class VisaProcessor:
         rng: random.Random | None,
         answer: str | None = None,
     ) -> list[Turn]:
-        """The original's two-turn conversation: question template, then an answer with ``[SEG]``."""
+        """The original's two-turn conversation in this processor's prompt style: question
+        template, then an answer with ``[SEG]`` (None: the evaluation prompt and answer).
+
+        Raises:
+            ValueError: reference frames for the ``lisa`` style (its prompt shows one image).
+        """
         return [
-            Turn("human", templates.question_text(query_text, num_reference_frames, rng)),
-            Turn("gpt", answer if answer is not None else templates.answer_text(rng)),
+            Turn("human", self.style.question(query_text, num_reference_frames, rng)),
+            Turn("gpt", answer if answer is not None else self.style.answer(rng)),
         ]
 
     # ----------------------------------------------------------------- images
@@ -109,6 +147,12 @@ class VisaProcessor:
         return sam_preprocess(frame, self.images.sam_size, self.images.sam_mean, self.images.sam_std)
 
     # ----------------------------------------------------------------- encoding
+    def prompt_text(self, conversation: Sequence[Turn], add_generation_prompt: bool = False) -> str:
+        """The prompt of a conversation as text (``llava_v1``), before tokenisation."""
+        return "".join(
+            text for text, _ in templates.conversation_segments(conversation, add_generation_prompt)
+        )
+
     def encode_prompt(
         self, conversation: Sequence[Turn], add_generation_prompt: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:

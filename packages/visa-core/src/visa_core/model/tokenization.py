@@ -15,16 +15,22 @@ from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
 IGNORE_INDEX = -100
 
 
-def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
-    """Add ``[SEG]`` (an ordinary added token, as the original) and ``<image>`` (special) if absent.
+def prepare_tokenizer(
+    tokenizer: PreTrainedTokenizerBase, special_tokens: Sequence[str] = ()
+) -> PreTrainedTokenizerBase:
+    """Add ``[SEG]`` (an ordinary added token, as the original), then ``special_tokens`` (e.g.
+    LISA's ``<im_start>`` / ``<im_end>``), then ``<image>`` (special), each only if absent.
 
-    ``[SEG]`` is added first so that a 32000-token Llama tokenizer gives ``[SEG]`` = 32000 as in
-    the published checkpoints; ``<image>`` never reaches the embedding table. The pad token
-    defaults to the unk token (as LISA does).
+    This order gives a 32000-token Llama tokenizer ``[SEG]`` = 32000 (and LISA's ``<im_start>`` /
+    ``<im_end>`` = 32001 / 32002) as in the published checkpoints; ``<image>`` never reaches the
+    embedding table. The pad token defaults to the unk token (as LISA does).
     """
     vocab = tokenizer.get_vocab()
     if SEG_TOKEN not in vocab:
         tokenizer.add_tokens([SEG_TOKEN], special_tokens=False)
+    missing = [token for token in special_tokens if token not in vocab]
+    if missing:
+        tokenizer.add_tokens(missing, special_tokens=True)
     if IMAGE_TOKEN not in vocab:
         tokenizer.add_tokens([IMAGE_TOKEN], special_tokens=True)
     if tokenizer.pad_token is None:

@@ -79,14 +79,17 @@ def _clip_vision_config(clip_dir: Path | None) -> dict:
     return {k: vision[k] for k in keys if k in vision}
 
 
-def _add_seg_rows(state: dict[str, torch.Tensor], rows: int, notes: list[str]) -> None:
-    """Grow ``embed_tokens`` and ``lm_head`` to ``rows`` (new rows = mean of the existing ones)."""
+def _add_token_rows(state: dict[str, torch.Tensor], processor: VisaProcessor, notes: list[str]) -> None:
+    """Grow ``embed_tokens`` and ``lm_head`` to the rows the tokenizer needs for ``[SEG]`` (and the
+    prompt style's tokens, LISA's ``<im_start>`` / ``<im_end>``); new rows = mean of the others."""
+    rows = processor.embedding_rows
+    added = " and ".join(["[SEG]", *processor.style.special_tokens])
     for key in ("language_model.model.embed_tokens.weight", "language_model.lm_head.weight"):
         weight = state[key]
         if weight.shape[0] < rows:
             extra = weight.float().mean(0, keepdim=True).expand(rows - weight.shape[0], -1).to(weight.dtype)
             state[key] = torch.cat([weight, extra])
-            notes.append(f"{key}: {weight.shape[0]} -> {rows} rows for [SEG] (new rows = mean row)")
+            notes.append(f"{key}: {weight.shape[0]} -> {rows} rows for {added} (new rows = mean row)")
 
 
 def _fresh_text_hidden_fcs(config: VisaConfig, dtype: torch.dtype, seed: int) -> dict[str, torch.Tensor]:
@@ -113,7 +116,9 @@ def convert_checkpoint(
     ``base_model.model.*`` with LoRA pairs, merged with ``alpha / r``). ``chat-univi``: the base
     LLM folder; SAM comes from ``sam`` (``sam_vit_h_4b8939.pth``) and ``text_hidden_fcs`` is newly
     initialised. The CLIP tower comes from the ``clip`` folder unless ``src`` contains it. The
-    tokenizer is read from ``tokenizer`` or ``src`` and gets ``[SEG]`` / ``<image>``.
+    tokenizer is read from ``tokenizer`` or ``src`` and gets ``[SEG]`` / ``<image>``. ``lisa``
+    folders get the ``lisa`` prompt style (saved in ``visa_processor.json``: one image of 256
+    patch tokens, LISA's ``<im_start><image><im_end>`` questions and answers).
     """
     from huggingface_hub import save_torch_state_dict
 
@@ -151,10 +156,12 @@ def convert_checkpoint(
             f"{len(unknown)} unexpected source keys (no rule knows them): {sorted(unknown)[:20]}"
         )
 
-    processor = VisaProcessor.from_pretrained(Path(tokenizer) if tokenizer else source_dir)
+    processor = VisaProcessor.from_pretrained(
+        Path(tokenizer) if tokenizer else source_dir, prompt_style="lisa" if layout == "lisa" else "visa"
+    )
     dtype = target["language_model.model.embed_tokens.weight"].dtype
     if "language_model.lm_head.weight" in target:
-        _add_seg_rows(target, processor.seg_token_id + 1, notes)
+        _add_token_rows(target, processor, notes)
     text_config = text_config_from_weights(target, source_config)
     sam_config = sam_config_from_weights(target) if any(k.startswith("sam.") for k in target) else None
     config = VisaConfig(
