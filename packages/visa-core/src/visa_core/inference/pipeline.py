@@ -4,7 +4,10 @@
                     -> propagator (masks on every frame, both directions)
 
 Queries whose target frames coincide are propagated together as the objects of one pass, so a
-frame is decoded (and SAM-encoded, for ``seg_token``) once for all of them.
+frame is decoded (and SAM-encoded, for ``seg_token``) once for all of them. A
+:class:`~visa_core.inference.feature_cache.FrameFeatureCache` keeps the frame tokens (CLIP +
+merging + projector) and SAM embeddings of the video's recently used frames, so queries on the
+same video encode each frame once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from visa_core.inference.feature_cache import DEFAULT_MAX_FRAMES, FrameFeatureCache
 from visa_core.interfaces import FrameSelector, Propagator
 from visa_core.plugins import build
 from visa_core.types import FrameSelection, Query
@@ -64,6 +68,7 @@ class VisaPipeline:
         *,
         max_new_tokens: int = 64,
         forced_answer: str | None = None,
+        cached_frames: int = DEFAULT_MAX_FRAMES,
     ) -> None:
         self.model = model
         self.processor = processor
@@ -72,6 +77,9 @@ class VisaPipeline:
         self.max_new_tokens = max_new_tokens
         self.forced_answer = forced_answer
         """When set, every query's answer is teacher-forced to this text (as the original evaluation did)."""
+        self.features = FrameFeatureCache(model, processor, cached_frames) if cached_frames > 0 else None
+        """Frame tokens and SAM embeddings of the current video's last ``cached_frames`` frames,
+        shared by every query on it (None when ``cached_frames`` is 0)."""
 
     @classmethod
     def from_pretrained(
@@ -87,6 +95,7 @@ class VisaPipeline:
         quantization: str | None = None,
         max_new_tokens: int = 64,
         forced_answer: str | None = None,
+        cached_frames: int = DEFAULT_MAX_FRAMES,
     ) -> VisaPipeline:
         """Load a VISA model folder and build the selector and propagator by registered name."""
         from visa_core.inference.loading import load_model
@@ -99,25 +108,39 @@ class VisaPipeline:
             build("propagator", propagator, **(propagator_options or {})),
             max_new_tokens=max_new_tokens,
             forced_answer=forced_answer,
+            cached_frames=cached_frames,
         )
 
     def answer(self, video: Video, query: Query, answer: str | None = None) -> QueryResult:
         """Select frames and run the model once for ``query``.
 
-        ``answer`` (or the pipeline's ``forced_answer``) teacher-forces the answer text.
+        ``answer`` (or the pipeline's ``forced_answer``) teacher-forces the answer text. With the
+        feature cache, frames already encoded for an earlier query on ``video`` are not encoded again.
         """
         import torch
 
         selection = self.selector.select(video, query).check(len(video))
-        references = [video.frames[i] for i in selection.references] or [video.frames[selection.target]]
+        reference_indices = list(selection.references) or [selection.target]
+        target = video.frames[selection.target]
+        cached: dict[str, Any] = {}
         with torch.inference_mode():
+            if self.features is not None:
+                shown = [*(reference_indices if self.processor.shows_references else []), selection.target]
+                cached = {
+                    "frame_tokens": self.features.frame_tokens(video, shown),
+                    "target_embedding": self.features.lazy_sam_embedding(video, selection.target),
+                }
+                references: Sequence[np.ndarray] = _LazyFrames(video, reference_indices)
+            else:
+                references = [video.frames[i] for i in reference_indices]
             output = self.model.segment(
                 self.processor,
                 references,
-                video.frames[selection.target],
+                target,
                 query.text,
                 max_new_tokens=self.max_new_tokens,
                 answer=answer if answer is not None else self.forced_answer,
+                **cached,
             )
         return QueryResult(
             query=query,
@@ -137,6 +160,7 @@ class VisaPipeline:
 
         from visa_core.inference.seg_decoder import SegEmbeddingDecoder
 
+        tracked = self.features.tracking(video) if self.features is not None else video
         by_keyframe: dict[int, list[int]] = {}
         for index, result in enumerate(results):
             if result.has_target:
@@ -145,10 +169,13 @@ class VisaPipeline:
             counts = [results[i].keyframe_logits.shape[0] for i in members]
             prompts = {keyframe: np.concatenate([results[i].keyframe_masks for i in members])}
             decoder = SegEmbeddingDecoder(
-                self.model, self.processor, torch.cat([results[i].seg_embeddings for i in members])
+                self.model,
+                self.processor,
+                torch.cat([results[i].seg_embeddings for i in members]),
+                features=self.features,
             )
             bounds = np.cumsum([0, *counts])
-            for frame_index, masks in self.propagator.stream(video, prompts, decoder=decoder):
+            for frame_index, masks in self.propagator.stream(tracked, prompts, decoder=decoder):
                 for slot, member in enumerate(members):
                     yield member, frame_index, masks[bounds[slot] : bounds[slot + 1]]
 
@@ -161,3 +188,19 @@ class VisaPipeline:
         for _, frame_index, frame_masks in self.track(video, [result]):
             masks[:, frame_index] = frame_masks
         return result, masks
+
+
+class _LazyFrames(Sequence[np.ndarray]):
+    """Frames ``indices`` of ``video``, decoded only when read (the model just counts them when
+    their tokens come from the feature cache)."""
+
+    def __init__(self, video: Video, indices: Sequence[int]) -> None:
+        self.video, self.indices = video, list(indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self.video.frames[i] for i in self.indices[position]]
+        return self.video.frames[self.indices[position]]
