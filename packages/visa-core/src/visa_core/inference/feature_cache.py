@@ -96,7 +96,8 @@ class FrameFeatureCache:
 
     def frame_tokens(self, video: Video, indices: Sequence[int]) -> Any:
         """LLM tokens ``[len(indices), tokens_per_image, H]`` of frames ``indices`` (in that order);
-        frames not cached are decoded and encoded together in one batch."""
+        frames not cached are decoded and encoded together in one batch (each kept as its own
+        copy, so an evicted frame frees its memory)."""
         import torch
 
         self.bind(video)
@@ -107,7 +108,7 @@ class FrameFeatureCache:
         if missing:
             encoded = self.model.frame_tokens(self.processor, [video.frames[i] for i in missing])
             self.stats.clip_frames += len(missing)
-            found.update(zip(missing, encoded, strict=True))
+            found.update((i, tokens.clone()) for i, tokens in zip(missing, encoded, strict=True))
         for index in indices:
             self._entry(index).tokens = found[index]
         return torch.stack([found[i] for i in indices])
