@@ -84,6 +84,45 @@ def test_every_propagator(
     assert key_mask.is_file()
 
 
+@pytest.fixture(scope="module")
+def selector_arguments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    from visa_frame_select.testing import write_tiny_clip, write_tiny_llamavid, write_tiny_llava
+
+    clip = write_tiny_clip(tmp_path_factory.mktemp("clip"))
+    llava = write_tiny_llava(tmp_path_factory.mktemp("llava"))
+    llamavid = write_tiny_llamavid(tmp_path_factory.mktemp("llamavid"))
+    return {
+        "uniform": [],
+        "clip": ["--selector-model", str(clip)],
+        "llamavid-transformers": ["--selector-model", str(llava), "--selector-option", "repeats=2"],
+        "llamavid-llamavid": [
+            "--selector-model", str(llamavid["model"]), "--selector-option", "backend=llamavid",
+            "--selector-option", f"vision_tower={llamavid['vision_tower']}",
+            "--selector-option", f"qformer={llamavid['qformer']}", "--selector-option", "repeats=2",
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("source", ["folder", "mp4"])
+@pytest.mark.parametrize("selector", ["uniform", "clip", "llamavid-transformers", "llamavid-llamavid"])
+def test_every_selector(
+    tiny_model: Path,
+    inputs: dict[str, Path],
+    selector_arguments: dict[str, list[str]],
+    tmp_path: Path,
+    selector: str,
+    source: str,
+) -> None:
+    name = selector.split("-")[0]
+    result = _segment(
+        tiny_model, inputs[source], tmp_path / "out", ["--selector", name, *selector_arguments[selector]]
+    )
+    query = result["queries"][0]
+    assert 0 <= query["target_frame"] < 7
+    assert query["target_frame"] in query["reference_frames"]
+    assert len(list((tmp_path / "out" / "masks" / "q0" / "0").glob("*.png"))) == 7
+
+
 def test_key_frame_mask_is_kept_by_identity(
     tiny_model: Path, inputs: dict[str, Path], tmp_path: Path
 ) -> None:
