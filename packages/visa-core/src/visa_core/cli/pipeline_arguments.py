@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from visa_core.cli.options import component_options
+from visa_core.inference.feature_cache import DEFAULT_MAX_FRAMES
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser, default_device: str | None = "cpu") -> None:
@@ -38,6 +39,12 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser, default_device: str 
     quantization.add_argument("--load-in-4bit", action="store_true", help="4-bit LLM (bitsandbytes, CUDA)")
     parser.add_argument("--max-new-tokens", type=int, default=64, help="longest generated answer")
     parser.add_argument(
+        "--cached-frames",
+        type=int,
+        default=DEFAULT_MAX_FRAMES,
+        help="frames whose CLIP tokens and SAM embeddings are kept for reuse across queries (0: off)",
+    )
+    parser.add_argument(
         "--answer",
         help="teacher-force this answer instead of generating (the original evaluation: 'Sure, [SEG].')",
     )
@@ -58,4 +65,5 @@ def pipeline_from_arguments(args: argparse.Namespace, device: str | None = None)
         quantization="8bit" if args.load_in_8bit else "4bit" if args.load_in_4bit else None,
         max_new_tokens=args.max_new_tokens,
         forced_answer=args.answer,
+        cached_frames=args.cached_frames,
     )
