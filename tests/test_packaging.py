@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from visa_core.testing import HEAVY_MODULES, modules_imported_by
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN = REPO / "examples" / "plugins" / "visa-dataset-tinyvos"
-HEAVY_MODULES = ("torch", "transformers", "decord", "peft", "accelerate", "av", "segment_anything")
 
 
 def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -26,22 +27,14 @@ def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Com
 def test_every_installed_plugin_module_imports_cheaply() -> None:
     modules = sorted(ep.value for ep in entry_points(group="visa"))
     assert modules, "no visa entry points installed"
-    code = (
-        "import importlib, json, sys\n"
-        f"for name in {modules!r}: importlib.import_module(name)\n"
-        f"print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))\n"
-    )
-    heavy = json.loads(_run(sys.executable, "-c", code).stdout)
+    heavy = modules_imported_by("\n".join(f"import {name}" for name in modules), HEAVY_MODULES)
     assert heavy == [], f"importing the plugin modules {modules} imported {heavy}"
 
 
 def test_visa_core_imports_none_of_the_other_packages() -> None:
-    code_core_only = (
-        "import sys, visa_core, visa_core.cli.main, visa_core.testing, visa_core.video\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('visa_data', 'visa_eval', 'visa_propagate', 'visa_frame_select')))\n"
-    )
-    assert _run(sys.executable, "-c", code_core_only).stdout.strip() == "[]"
+    statement = "import visa_core, visa_core.cli.main, visa_core.testing, visa_core.video"
+    others = ("visa_data", "visa_eval", "visa_propagate", "visa_frame_select")
+    assert modules_imported_by(statement, others) == []
 
 
 def test_third_party_plugin_shows_up_and_builds(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from visa_core.annotations import (
     write_json,
 )
 from visa_core.errors import DataFormatError
+from visa_core.testing import modules_imported_by
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pycocotools under numpy 2
 
@@ -39,16 +38,7 @@ PATH = Path("data/mask_dict.json")
 
 
 def test_importing_the_package_stays_cheap():
-    code = (
-        "import sys, visa_core.annotations; "
-        "print([m for m in ('pycocotools', 'PIL', 'torch') if m in sys.modules])"
-    )
-    assert (
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        == "[]"
-    )
+    assert modules_imported_by("import visa_core.annotations", ("pycocotools", "PIL", "torch")) == []
 
 
 class TestRle:

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from visa_core.cli.main import main
+from visa_core.testing import modules_imported_by
 
 sys.path.insert(0, str(Path(__file__).parent))
 import video_trees
 
 
 def test_importing_the_plugin_is_cheap() -> None:
-    code = (
-        "import sys, visa_data.plugin; "
-        "heavy = [m for m in ('torch', 'transformers', 'decord', 'scipy', 'pyarrow', 'datasets') "
-        "if m in sys.modules]; print(heavy)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    heavy = ("torch", "transformers", "decord", "scipy", "pyarrow", "datasets")
+    assert modules_imported_by("import visa_data.plugin", heavy) == []
 
 
 def test_make_synthetic_then_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,12 +19,15 @@ from visa_core.testing.contracts import (
     MetricContract,
     PropagatorContract,
 )
+from visa_core.testing.imports import HEAVY_MODULES, modules_imported_by
 from visa_core.testing.synthetic import moving_squares
 
 __all__ = [
+    "HEAVY_MODULES",
     "DatasetLoaderContract",
     "FrameSelectorContract",
     "MetricContract",
     "PropagatorContract",
+    "modules_imported_by",
     "moving_squares",
 ]
