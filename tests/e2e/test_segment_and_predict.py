@@ -13,15 +13,6 @@ from visa_core.video.writers import Mp4Writer, load_mask_png
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from visa_core.model.folders import init_model_folder
-
-    folder = tmp_path_factory.mktemp("model")
-    init_model_folder("tiny", folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from visa_data.synthetic import SyntheticConfig, generate_dataset
 
@@ -36,7 +27,7 @@ def _valid_video(root: Path) -> Path:
 
 
 def test_segment_frame_folder_writes_masks_json_and_overlay(
-    tiny_model: Path, synthetic_root: Path, tmp_path: Path
+    tiny_visa_model_dir: Path, synthetic_root: Path, tmp_path: Path
 ) -> None:
     frames = _valid_video(synthetic_root)
     video = Video.open(frames)
@@ -45,7 +36,7 @@ def test_segment_frame_folder_writes_masks_json_and_overlay(
         [
             "segment",
             "--model",
-            str(tiny_model),
+            str(tiny_visa_model_dir),
             "--video",
             str(frames),
             "--query",
@@ -75,7 +66,7 @@ def test_segment_frame_folder_writes_masks_json_and_overlay(
 
 
 def test_segment_mp4_and_an_answer_without_seg(
-    tiny_model: Path, synthetic_root: Path, tmp_path: Path
+    tiny_visa_model_dir: Path, synthetic_root: Path, tmp_path: Path
 ) -> None:
     video = Video.open(_valid_video(synthetic_root))
     path = tmp_path / "clip.mp4"
@@ -87,7 +78,7 @@ def test_segment_mp4_and_an_answer_without_seg(
         [
             "segment",
             "--model",
-            str(tiny_model),
+            str(tiny_visa_model_dir),
             "--video",
             str(path),
             "--query",
@@ -109,13 +100,13 @@ def test_segment_mp4_and_an_answer_without_seg(
 
 
 def test_predict_is_resumable_and_scored_by_visa_eval(
-    tiny_model: Path, synthetic_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_visa_model_dir: Path, synthetic_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pred = tmp_path / "pred"
     args = [
         "predict",
         "--model",
-        str(tiny_model),
+        str(tiny_visa_model_dir),
         "--dataset",
         "revos",
         "--root",

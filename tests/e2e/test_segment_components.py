@@ -14,15 +14,6 @@ from visa_core.video.writers import Mp4Writer
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from visa_core.model.folders import init_model_folder
-
-    folder = tmp_path_factory.mktemp("model")
-    init_model_folder("tiny", folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The same 7-frame clip as a frame folder of PNGs and as an mp4."""
     from PIL import Image
@@ -63,7 +54,7 @@ def _segment(model: Path, video: Path, out: Path, extra: list[str]) -> dict:
 @pytest.mark.parametrize("source", ["folder", "mp4"])
 @pytest.mark.parametrize("propagator", ["identity", "seg_token", "sam2", "xmem"])
 def test_every_propagator(
-    tiny_model: Path,
+    tiny_visa_model_dir: Path,
     inputs: dict[str, Path],
     propagator_arguments: dict[str, list[str]],
     tmp_path: Path,
@@ -72,7 +63,10 @@ def test_every_propagator(
 ) -> None:
     out = tmp_path / "out"
     result = _segment(
-        tiny_model, inputs[source], out, ["--propagator", propagator, *propagator_arguments[propagator]]
+        tiny_visa_model_dir,
+        inputs[source],
+        out,
+        ["--propagator", propagator, *propagator_arguments[propagator]],
     )
     video = Video.open(inputs[source])
     query = result["queries"][0]
@@ -106,7 +100,7 @@ def selector_arguments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, li
 @pytest.mark.parametrize("source", ["folder", "mp4"])
 @pytest.mark.parametrize("selector", ["uniform", "clip", "llamavid-transformers", "llamavid-llamavid"])
 def test_every_selector(
-    tiny_model: Path,
+    tiny_visa_model_dir: Path,
     inputs: dict[str, Path],
     selector_arguments: dict[str, list[str]],
     tmp_path: Path,
@@ -115,7 +109,10 @@ def test_every_selector(
 ) -> None:
     name = selector.split("-")[0]
     result = _segment(
-        tiny_model, inputs[source], tmp_path / "out", ["--selector", name, *selector_arguments[selector]]
+        tiny_visa_model_dir,
+        inputs[source],
+        tmp_path / "out",
+        ["--selector", name, *selector_arguments[selector]],
     )
     query = result["queries"][0]
     assert 0 <= query["target_frame"] < 7
@@ -124,27 +121,29 @@ def test_every_selector(
 
 
 def test_key_frame_mask_is_kept_by_identity(
-    tiny_model: Path, inputs: dict[str, Path], tmp_path: Path
+    tiny_visa_model_dir: Path, inputs: dict[str, Path], tmp_path: Path
 ) -> None:
     """identity copies the model's key-frame mask to every frame: all PNGs are equal."""
     out = tmp_path / "out"
-    _segment(tiny_model, inputs["folder"], out, ["--propagator", "identity"])
+    _segment(tiny_visa_model_dir, inputs["folder"], out, ["--propagator", "identity"])
     pngs = sorted((out / "masks" / "q0" / "0").glob("*.png"))
     first = pngs[0].read_bytes()
     assert all(p.read_bytes() == first for p in pngs)
 
 
-def test_selector_target_index(tiny_model: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
-    result = _segment(tiny_model, inputs["mp4"], tmp_path / "out", ["--selector-option", "target=first"])
+def test_selector_target_index(tiny_visa_model_dir: Path, inputs: dict[str, Path], tmp_path: Path) -> None:
+    result = _segment(
+        tiny_visa_model_dir, inputs["mp4"], tmp_path / "out", ["--selector-option", "target=first"]
+    )
     assert result["queries"][0]["target_frame"] == 0
     assert 0 in result["queries"][0]["reference_frames"]
 
 
 def test_unknown_propagator_is_a_clear_error(
-    tiny_model: Path, inputs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_visa_model_dir: Path, inputs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = visa(
-        ["segment", "--model", str(tiny_model), "--video", str(inputs["mp4"]), "--query", "x",
+        ["segment", "--model", str(tiny_visa_model_dir), "--video", str(inputs["mp4"]), "--query", "x",
          "--propagator", "sam3", "--out", str(tmp_path / "o")]
     )  # fmt: skip
     assert status == 2

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-
-
-@pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory):
-    from visa_core.model.folders import init_model_folder
-
-    path = tmp_path_factory.mktemp("tiny-model")
-    init_model_folder("tiny", path, seed=0)
-    return path
-
 
 @pytest.fixture()
-def tiny_model(tiny_dir):
+def tiny_model(tiny_visa_model_dir):
     from visa_core.model import VisaForSegmentation
 
-    return VisaForSegmentation.from_pretrained(str(tiny_dir)).eval()
+    return VisaForSegmentation.from_pretrained(str(tiny_visa_model_dir)).eval()
 
 
 @pytest.fixture(scope="session")
-def processor(tiny_dir):
+def processor(tiny_visa_model_dir):
     from visa_core.model import VisaProcessor
 
-    return VisaProcessor.from_pretrained(tiny_dir)
+    return VisaProcessor.from_pretrained(tiny_visa_model_dir)
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,8 @@ LLAVA_V1_SYSTEM = (
 
 
 @pytest.fixture()
-def lisa_processor(tiny_dir):
-    return VisaProcessor.from_pretrained(tiny_dir, prompt_style="lisa")
+def lisa_processor(tiny_visa_model_dir):
+    return VisaProcessor.from_pretrained(tiny_visa_model_dir, prompt_style="lisa")
 
 
 def test_lisa_prompt_text_of_a_query(lisa_processor):

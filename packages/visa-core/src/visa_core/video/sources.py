@@ -118,7 +118,7 @@ class ImageFileFrames:
         try:
             with Image.open(path) as image:
                 image.load()
-                return _as_rgb(np.asarray(image.convert("RGB")))
+                return np.array(image.convert("RGB"), dtype=np.uint8)  # writable: torch.from_numpy needs it
         except FileNotFoundError as error:
             raise VideoDecodeError(f"frame {index} is missing: {path} does not exist") from error
         except (UnidentifiedImageError, OSError, SyntaxError) as error:
