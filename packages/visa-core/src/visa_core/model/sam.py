@@ -59,9 +59,12 @@ class SamParts(nn.Module):
         )
 
     def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """``float[B, 3, S, S]`` normalised, padded images -> embeddings ``[B, C, S/16, S/16]`` (no grad)."""
-        with torch.no_grad():
-            return self.image_encoder(pixel_values)
+        """``float[B, 3, S, S]`` normalised, padded images -> embeddings ``[B, C, S/16, S/16]``.
+
+        Gradients flow only when the encoder is trainable (``requires_grad``), as when a preset is
+        trained from scratch with ``model.freeze_encoders: false``.
+        """
+        return self.image_encoder(pixel_values)
 
     def decode(self, image_embedding: torch.Tensor, prompts: torch.Tensor) -> torch.Tensor:
         """One image embedding ``[1, C, h, w]`` and ``N`` prompts ``[N, C]`` -> logits ``[N, 4h, 4w]``.
