@@ -44,8 +44,11 @@ class SyntheticConfig:
     valid_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.videos < 1 or self.images < 0 or self.frames < 2 or self.size < 32:
-            raise ValueError("need videos >= 1, images >= 0, frames >= 2 and size >= 32")
+        if self.videos < 1 or self.images < 0 or self.frames < 5 or self.size < 32:
+            raise ValueError(
+                "need videos >= 1, images >= 0, frames >= 5 (objects that leave, reverse or vanish need "
+                "them) and size >= 32"
+            )
         if not 2 <= self.min_objects <= self.max_objects <= 5:
             raise ValueError("need 2 <= min_objects <= max_objects <= 5")
         if not 0.0 <= self.valid_fraction < 1.0:
