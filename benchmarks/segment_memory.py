@@ -1,8 +1,9 @@
 """Peak memory of `visa segment` must not grow with video length.
 
-Segments a synthetic 500-frame and a 5,000-frame video (same frame size) with the tiny model and the
-default selector and propagator, each in a fresh process, and prints the ratio of peak resident
-memory (goal <= 1.2) and the frames per second of each run.
+Segments a synthetic 500-frame and a 5,000-frame video (same frame size) with the tiny model (the
+answer teacher-forced to "Sure, [SEG]." so that every frame is propagated), the default selector
+and propagator, each in a fresh process, and prints the ratio of peak resident memory (goal <= 1.2)
+and the frames per second of each run (model loading included).
 
     python benchmarks/segment_memory.py [--frames 500 5000] [--size 96 128] [--propagator seg_token]
 """
@@ -58,6 +59,8 @@ def run_segment(model: Path, video: Path, out: Path, propagator: str) -> dict[st
         str(video),
         "--query",
         "the red square",
+        "--answer",
+        "Sure, [SEG].",
         "--propagator",
         propagator,
         "--out",
@@ -67,7 +70,9 @@ def run_segment(model: Path, video: Path, out: Path, propagator: str) -> dict[st
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"visa segment failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    stats = json.loads(result.stdout.strip().splitlines()[-1])
+    stats["masks_written"] = sum(1 for _ in (out / "masks").rglob("*.png"))
+    return stats
 
 
 def main() -> None:
@@ -94,6 +99,8 @@ def main() -> None:
             started = time.perf_counter()
             stats = run_segment(model_dir, video, root / f"out_{num_frames}", args.propagator)
             stats["fps"] = num_frames / stats["seconds"]
+            if stats["masks_written"] != num_frames:
+                raise SystemExit(f"expected {num_frames} masks, found {stats['masks_written']}")
             runs[num_frames] = stats
             print(
                 f"{num_frames:>6} frames {args.size[0]}x{args.size[1]}: "
