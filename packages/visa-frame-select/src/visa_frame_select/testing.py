@@ -110,6 +110,21 @@ LLAVA_CHAT_TEMPLATE = (
 """The tiny Llava's chat template: ``USER: <text> <image>... ASSISTANT:``."""
 
 
+def tiny_llama_fields(tokenizer: Any) -> dict[str, Any]:
+    """Config fields of the 2-layer, 32-wide Llama that the tiny Llava and LLaMA-VID share."""
+    return {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+
+
 def write_tiny_llava(folder: str | Path) -> Path:
     """A random ``LlavaForConditionalGeneration`` (CLIP 32x32 patch 16 + 2-layer Llama, hidden 32)
     with a ``LlavaProcessor`` and :data:`LLAVA_CHAT_TEMPLATE`, saved into ``folder``; returns it."""
@@ -129,18 +144,7 @@ def write_tiny_llava(folder: str | Path) -> Path:
             "image_size": 32,
             "patch_size": 16,
         },
-        text_config={
-            "model_type": "llama",
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "num_key_value_heads": 2,
-            "bos_token_id": tokenizer.bos_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-        },
+        text_config={"model_type": "llama", **tiny_llama_fields(tokenizer)},
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
         vision_feature_layer=-2,
         vision_feature_select_strategy="default",
@@ -228,19 +232,11 @@ def write_tiny_llamavid(folder: str | Path) -> dict[str, Path]:
     tokenizer = tiny_tokenizer(add_eos=False)
     tokenizer.save_pretrained(model_dir)
     llama = {
-        "vocab_size": len(tokenizer),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "num_key_value_heads": 2,
+        **tiny_llama_fields(tokenizer),
         "hidden_act": "silu",
         "max_position_embeddings": 4096,
         "rms_norm_eps": 1e-5,
         "tie_word_embeddings": False,
-        "bos_token_id": tokenizer.bos_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        "pad_token_id": tokenizer.pad_token_id,
     }
     multimodal = {
         "mm_hidden_size": eva.width,
