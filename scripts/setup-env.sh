@@ -16,7 +16,7 @@ if [ "$torch_kind" = cpu ]; then export PIP_CONSTRAINT="$PWD/constraints/cpu.txt
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 stamp="$venv/.visa-installed"
-wanted=$( { echo "$torch_kind"; cat constraints/cpu.txt; for p in "${packages[@]}"; do cat "packages/$p/pyproject.toml"; done; } | sha256sum | cut -d' ' -f1)
+wanted=$( { echo "$torch_kind"; cat constraints/cpu.txt scripts/setup-env.sh; for p in "${packages[@]}"; do cat "packages/$p/pyproject.toml"; done; } | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
   echo "setup-env: $venv is up to date"
   exit 0
@@ -24,5 +24,5 @@ fi
 args=()
 for p in "${packages[@]}"; do args+=(-e "packages/$p[test]"); done
 echo "setup-env: installing ${packages[*]} into $venv (torch: $torch_kind)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" "ruff>=0.5" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" "ruff==0.17.5" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 echo "$wanted" > "$stamp"
