@@ -198,14 +198,7 @@ METRICS: tuple[type[Metric], ...] = (
 
 
 def _check_pair(name: str, pred: np.ndarray, target: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray]:
-    pred, target = np.asarray(pred), np.asarray(target)
-    if pred.ndim == 2:
-        pred = pred[None]
-    if target.ndim == 2:
-        target = target[None]
-    if pred.shape != target.shape or pred.ndim != 3:
-        raise VisaError(
-            f"metric {name!r}, query {key!r}: prediction {pred.shape} and target {target.shape} must both be "
-            "[T, H, W] of the same shape"
-        )
-    return pred, target
+    try:
+        return region.frame_stacks(pred, target)
+    except ValueError as error:
+        raise VisaError(f"metric {name!r}, query {key!r}: {error} of the same shape") from error

@@ -38,7 +38,7 @@ def packed_region_iou(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
 def region_iou(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Per-frame J of ``[T, H, W]`` masks (non-zero = foreground): ``float64[T]``."""
-    pred, gt = _check(pred, gt)
+    pred, gt = frame_stacks(pred, gt)
     return packed_region_iou(bitmask.pack(pred), bitmask.pack(gt))
 
 
@@ -49,7 +49,7 @@ def packed_accuracy(pred: np.ndarray, gt: np.ndarray, pixels: int) -> np.ndarray
 
 def accuracy(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Per-frame fraction of pixels where the boolean masks agree: ``float64[T]``."""
-    pred, gt = _check(pred, gt)
+    pred, gt = frame_stacks(pred, gt)
     return packed_accuracy(bitmask.pack(pred), bitmask.pack(gt), gt.shape[1] * gt.shape[2])
 
 
@@ -69,7 +69,7 @@ def robustness(pred: np.ndarray, gt: np.ndarray, foreground: np.ndarray) -> np.n
     ``foreground`` is the video foreground ``[T, H, W]`` (union of every object referred to by any
     expression of the video, ``mask_dict_foreground.json``), not the expression's target.
     """
-    pred, gt = _check(pred, gt)
+    pred, gt = frame_stacks(pred, gt)
     foreground = np.asarray(foreground)
     if foreground.shape != gt.shape:
         raise ValueError(f"foreground {foreground.shape} and ground truth {gt.shape} differ in shape")
@@ -79,7 +79,7 @@ def robustness(pred: np.ndarray, gt: np.ndarray, foreground: np.ndarray) -> np.n
 
 def legacy_accuracy(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """``mean(gt == pred)`` per frame on raw uint8 values (the official A)."""
-    pred, gt = _check(pred, gt)
+    pred, gt = frame_stacks(pred, gt)
     return np.array([np.mean(g == p) for g, p in zip(gt, pred, strict=True)], dtype=np.float64)
 
 
@@ -89,14 +89,19 @@ def legacy_robustness(pred: np.ndarray, gt: np.ndarray, foreground: np.ndarray) 
     ``gt`` is the per-frame sum of the expression's object masks (2 where two objects overlap) and
     ``foreground`` the stored foreground values, both uint8.
     """
-    pred, gt = _check(pred, gt)
+    pred, gt = frame_stacks(pred, gt)
     pred, gt = pred.astype(np.uint8, copy=False), gt.astype(np.uint8, copy=False)
     false_positives = ((np.uint8(1) - gt) * pred).reshape(len(gt), -1).sum(axis=1, dtype=np.uint64)
     area = np.asarray(foreground, dtype=np.uint8).reshape(len(gt), -1).sum(axis=1, dtype=np.uint64)
     return robustness_from_counts(false_positives, area)
 
 
-def _check(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def frame_stacks(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both masks as ``[T, H, W]`` arrays (a single ``[H, W]`` frame gains the T axis).
+
+    Raises:
+        ValueError: the shapes differ or are not ``[T, H, W]``.
+    """
     pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.ndim == 2:
         pred = pred[None]
