@@ -182,7 +182,7 @@ META_VIDEOS = {
     "v_b": {
         "frames": ["00000", "00001"],
         "expressions": {
-            "10": {"exp": "the dog", "obj_id": "12", "anno_id": 7, "type_id": 1},
+            "10": {"exp": "the dog", "obj_id": "12", "anno_id": 7, "type_id": 1, "answer": "the brown dog"},
             "2": {"exp": "the cat", "obj_id": [1, "2"], "anno_id": ["3", 4]},
         },
         "height": 6,
@@ -202,6 +202,7 @@ class TestMetaExpressions:
         dog, cat = b.expressions
         assert (dog.text, dog.obj_ids, dog.anno_ids, dog.type_id) == ("the dog", (12,), ("7",), 1)
         assert (cat.obj_ids, cat.anno_ids, cat.type_id) == ((1, 2), ("3", "4"), None)
+        assert (dog.answer, cat.answer) == ("the brown dog", None)
         nothing = videos[1].expressions[0]
         assert (nothing.obj_ids, nothing.anno_ids, nothing.type_id) == ((), (), 2) and videos[1].size is None
 
@@ -233,6 +234,10 @@ class TestMetaExpressions:
             (
                 {"v": {"frames": [], "expressions": {"3": {"exp": 5}}}},
                 r"expression '3': 'exp' should be a string",
+            ),
+            (
+                {"v": {"frames": [], "expressions": {"3": {"exp": "a", "answer": ["the dog"]}}}},
+                r"expression '3': 'answer' should be a string, got \['the dog'\]",
             ),
             (
                 {"v": {"frames": [], "expressions": {"3": {"exp": "a", "obj_id": ["x"]}}}},

@@ -120,6 +120,8 @@ def test_revos_loader_reads_back_the_masks(written: Path) -> None:
         query = item.queries[int(sample.query.query_id)]
         assert sample.query.text == query.text
         assert sample.query.kind == ("referring", "reasoning", "none")[query.type_id]
+        named = [f"the {item.scene.objects[n].name}" for n in query.targets]
+        assert sample.query.answer == (named[0] if named else None)
         want = item.masks[list(query.targets)].any(axis=0) if query.targets else np.zeros_like(item.masks[0])
         assert np.array_equal(sample.masks[0], want)
         assert np.array_equal(sample.meta["foreground"], item.masks.any(axis=0))

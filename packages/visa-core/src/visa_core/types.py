@@ -22,11 +22,16 @@ QueryKind = Literal["referring", "reasoning", "none"]
 
 @dataclass(frozen=True)
 class Query:
-    """A free-form question about a video."""
+    """A free-form question about a video.
+
+    ``answer`` names the target in words (``"the red circle"``) when a dataset gives it; training
+    answers then say it before ``[SEG]`` (``"Sure, it is the red circle [SEG]."``).
+    """
 
     text: str
     query_id: str = "0"
     kind: QueryKind | None = None
+    answer: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (None, "referring", "reasoning", "none"):

@@ -32,6 +32,20 @@ def test_prompt_layout_of_the_original(processor):
     assert prompt.endswith(" ASSISTANT: It is [SEG].</s>")
 
 
+def test_answers_can_name_the_target_before_seg(processor):
+    rng = random.Random(0)
+    answers = {processor.make_conversation("x", 1, rng, target="the red circle")[1].text for _ in range(60)}
+    assert answers == {
+        "It is the red circle [SEG].",
+        "Sure, the red circle [SEG].",
+        "Sure, it is the red circle [SEG].",
+        "Sure, the segmentation result is the red circle [SEG].",
+    }
+    assert processor.make_conversation("x", 1, None, target="the dog")[1].text == "It is the dog [SEG]."
+    assert templates.fill_answer("It is [SEG].", 2, "both cats") == "It is both cats [SEG], [SEG]."
+    assert templates.fill_answer("It is [SEG].", 1, None) == "It is [SEG]."
+
+
 def test_only_answers_are_supervised_and_seg_id_is_looked_up(processor):
     turns = processor.make_conversation("the dog", 1, None, answer="Sure, [SEG] and [SEG].")
     ids, labels = processor.encode_prompt(turns)

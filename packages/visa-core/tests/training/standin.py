@@ -60,11 +60,16 @@ class StandInProcessor:
     """``make_conversation`` / ``encode_example`` / ``collate`` with the contract's signatures."""
 
     def make_conversation(
-        self, query_text: str, num_reference_frames: int, rng: random.Random | None, answer: str | None = None
+        self,
+        query_text: str,
+        num_reference_frames: int,
+        rng: random.Random | None,
+        answer: str | None = None,
+        target: str | None = None,
     ) -> list[Turn]:
         return [
             Turn("human", f"{num_reference_frames} frames: what is {query_text}?"),
-            Turn("gpt", "It is [SEG]."),
+            Turn("gpt", answer or f"It is {target + ' ' if target else ''}[SEG]."),
         ]
 
     def encode_example(

@@ -10,6 +10,7 @@ import pytest
 
 from visa_core import DataFormatError, Query, Sample, Turn, Video
 from visa_core.config import ClipSamplerConfig
+from visa_core.model.tokenization import IGNORE_INDEX
 from visa_core.testing.synthetic import moving_squares
 from visa_core.training import ClipSampler, MixtureDataset
 
@@ -52,7 +53,27 @@ def test_absent_target_negatives_come_from_another_video():
     assert 10 <= len(negatives) <= 55  # 5% of 600 = 30
     for clip in negatives:
         assert not clip.masks.any() and 0 <= clip.target_index < 9
+        assert clip.target_words is None  # the answer must not name what is not there
         np.testing.assert_array_equal(clip.target_frame, other.video.frames[clip.target_index])
+
+
+@pytest.fixture(scope="module")
+def processor(tiny_visa_model_dir):
+    from visa_core.model import VisaProcessor
+
+    return VisaProcessor.from_pretrained(tiny_visa_model_dir)
+
+
+def test_a_named_target_goes_into_the_answer(processor):
+    video, masks = moving_squares(12)
+    sample = Sample(video=video, query=Query("the square", answer="the red square"), masks=masks)
+    clip = ClipSampler(ClipSamplerConfig(absent_target_prob=0.0)).sample(sample, random.Random(0))
+    assert clip.target_words == "the red square"
+    encoded = ClipSampler(ClipSamplerConfig(absent_target_prob=0.0), processor).encode(
+        sample, random.Random(0)
+    )
+    ids = encoded["input_ids"][encoded["labels"] != IGNORE_INDEX]
+    assert "the red square [SEG]." in processor.tokenizer.decode(ids)
 
 
 def test_images_and_conversations():

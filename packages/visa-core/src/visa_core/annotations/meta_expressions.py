@@ -1,11 +1,13 @@
 """The ``meta_expressions*.json`` format of ReVOS, MeViS, Ref-YouTube-VOS, Ref-DAVIS17 and LV-VIS.
 
 ``{"videos": {video_id: {"frames": [frame names without extension], "expressions": {exp_id:
-{"exp": str, "obj_id": int | str | [int | str], "anno_id": [int | str], "type_id": 0 | 1 | 2}},
+{"exp": str, "obj_id": int | str | [int | str], "anno_id": [int | str], "type_id": 0 | 1 | 2, "answer": str}},
 "height": H, "width": W}}}``. ``obj_id`` is the object's value in palette PNG annotations,
 ``anno_id`` its key in ``mask_dict.json``; ``type_id`` (ReVOS) is 0 referring, 1 reasoning,
-2 no target. ``anno_id``, ``obj_id``, ``type_id``, ``height`` and ``width`` are optional (not every
-dataset has them); a single ``obj_id`` / ``anno_id`` may be given without a list.
+2 no target; ``answer`` (an extension, written by ``visa make-synthetic``) names the target in
+words, e.g. ``"the red circle"``. ``anno_id``, ``obj_id``, ``type_id``, ``answer``, ``height`` and
+``width`` are optional (not every dataset has them); a single ``obj_id`` / ``anno_id`` may be given
+without a list.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from visa_core.errors import DataFormatError
 
 @dataclass(frozen=True)
 class ExpressionEntry:
-    """One expression: its id, text, object ids (PNG values), mask_dict ids and type (or None)."""
+    """One expression: its id, text, object ids (PNG values), mask_dict ids, type and the target
+    named in words (None when the file does not give them)."""
 
     exp_id: str
     text: str
     obj_ids: tuple[int, ...]
     anno_ids: tuple[str, ...]
     type_id: int | None
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,10 @@ def _read_expression(exp_id: str, raw: Any, path: Path, dataset: str | None, ite
     type_id = raw.get("type_id")
     if type_id is not None:
         type_id = _as_int(type_id, dataset, path, item)
-    return ExpressionEntry(exp_id, text, obj_ids, anno_ids, type_id)
+    answer = raw.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        raise DataFormatError(f"{where(dataset, path, item)}: 'answer' should be a string, got {answer!r}")
+    return ExpressionEntry(exp_id, text, obj_ids, anno_ids, type_id, answer)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -122,16 +122,19 @@ class VisaProcessor:
         num_reference_frames: int,
         rng: random.Random | None,
         answer: str | None = None,
+        target: str | None = None,
     ) -> list[Turn]:
         """The original's two-turn conversation in this processor's prompt style: question
-        template, then an answer with ``[SEG]`` (None: the evaluation prompt and answer).
+        template, then an answer with ``[SEG]`` (``rng`` None: the evaluation prompt and answer).
+        ``answer`` replaces the answer entirely; ``target`` (the target named in words) goes into
+        the answer template before ``[SEG]``.
 
         Raises:
             ValueError: reference frames for the ``lisa`` style (its prompt shows one image).
         """
         return [
             Turn("human", self.style.question(query_text, num_reference_frames, rng)),
-            Turn("gpt", answer if answer is not None else self.style.answer(rng)),
+            Turn("gpt", answer if answer is not None else self.style.answer(rng, target=target)),
         ]
 
     # ----------------------------------------------------------------- images

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from visa_core.model import templates
-from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
+from visa_core.model.templates import IMAGE_TOKEN
 
 IM_START_TOKEN = "<im_start>"
 IM_END_TOKEN = "<im_end>"
@@ -73,12 +73,13 @@ class PromptStyle:
         text = template.replace("{sent}", query)
         return text.replace(IMAGE_TOKEN, IM_START_TOKEN + IMAGE_TOKEN + IM_END_TOKEN)
 
-    def answer(self, rng: random.Random | None = None, num_seg: int = 1) -> str:
-        """An answer with ``num_seg`` ``[SEG]`` (joined with ", "); None gives the evaluation answer."""
+    def answer(self, rng: random.Random | None = None, num_seg: int = 1, target: str | None = None) -> str:
+        """An answer with ``num_seg`` ``[SEG]`` (joined with ", "), after ``target`` (the target named
+        in words) when given; ``rng`` None gives the evaluation answer."""
         if self.name == "visa":
-            return templates.answer_text(rng, num_seg)
+            return templates.answer_text(rng, num_seg, target)
         template = LISA_EVAL_ANSWER if rng is None else rng.choice(LISA_ANSWER_TEMPLATES)
-        return template.replace(SEG_TOKEN, ", ".join([SEG_TOKEN] * num_seg))
+        return templates.fill_answer(template, num_seg, target)
 
 
 PROMPT_STYLES: dict[str, PromptStyle] = {

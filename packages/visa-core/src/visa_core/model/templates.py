@@ -58,10 +58,17 @@ def question_text(query: str, num_reference_frames: int, rng: random.Random | No
     return text.replace(VIDEO_PLACEHOLDER, reference_video_text(num_reference_frames))
 
 
-def answer_text(rng: random.Random | None = None, num_seg: int = 1) -> str:
-    """An answer template (variant 0 when ``rng`` is None); several ``[SEG]`` joined with ", "."""
+def answer_text(rng: random.Random | None = None, num_seg: int = 1, target: str | None = None) -> str:
+    """An answer template (variant 0 when ``rng`` is None); see :func:`fill_answer`."""
     template = ANSWER_TEMPLATES[0] if rng is None else rng.choice(ANSWER_TEMPLATES)
-    return template.replace(SEG_TOKEN, ", ".join([SEG_TOKEN] * num_seg))
+    return fill_answer(template, num_seg, target)
+
+
+def fill_answer(template: str, num_seg: int = 1, target: str | None = None) -> str:
+    """Put ``num_seg`` ``[SEG]`` (joined with ", ") into ``template``, after ``target`` (the target
+    named in words) when given: ``"It is [SEG]."`` -> ``"It is the red circle [SEG]."``."""
+    segs = ", ".join([SEG_TOKEN] * num_seg)
+    return template.replace(SEG_TOKEN, f"{target} {segs}" if target else segs)
 
 
 def conversation_segments(

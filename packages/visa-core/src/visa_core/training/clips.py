@@ -6,7 +6,7 @@ This is the one place that decides it (the original spreads it over ``RVOSDatase
 * video segmentation samples: ``min_frames``..``max_frames`` reference frames (one random frame
   per equal segment, or distinct random frames), the target frame a random *annotated* frame
   among them, and with probability ``absent_target_prob`` the target replaced by a frame of
-  another video with an empty mask (answer still "... [SEG].");
+  another video with an empty mask (answer still "... [SEG].", without naming the target);
 * image samples (``T = 1``): the image is the one reference frame and the target;
 * conversation samples (no query, no masks): the reference frames as above, no target, no mask.
 
@@ -38,7 +38,8 @@ class Clip:
 
     ``reference_frames``: ``uint8[H, W, 3]`` each, in time order; ``target_frame`` ``uint8[H', W', 3]``
     or None for conversation data; ``masks`` ``bool[N, H', W']`` on the target frame or None.
-    ``query_text`` is the question to template (segmentation) or None (``conversation`` is given).
+    ``query_text`` is the question to template (segmentation) or None (``conversation`` is given);
+    ``target_words`` names the target in the answer (``Query.answer``), None for negatives.
     ``reference_indices`` / ``target_index`` are frame indices in the source video(s), for tests
     and logging (``target_index`` is -1 for conversations); ``absent`` marks a negative.
     """
@@ -51,6 +52,7 @@ class Clip:
     reference_indices: tuple[int, ...]
     target_index: int
     absent: bool = False
+    target_words: str | None = None
 
 
 class ClipSampler:
@@ -136,6 +138,7 @@ class ClipSampler:
             reference_indices=tuple(references),
             target_index=target,
             absent=absent,
+            target_words=None if absent else sample.query.answer,
         )
 
     def _conversation_clip(self, sample: Sample, rng: random.Random) -> Clip:
@@ -179,7 +182,10 @@ class ClipSampler:
         conversation = clip.conversation
         if clip.query_text is not None:
             conversation = self.processor.make_conversation(
-                clip.query_text, num_reference_frames=len(clip.reference_frames), rng=rng
+                clip.query_text,
+                num_reference_frames=len(clip.reference_frames),
+                rng=rng,
+                target=clip.target_words,
             )
         return self.processor.encode_example(
             clip.reference_frames, clip.target_frame, conversation, clip.masks

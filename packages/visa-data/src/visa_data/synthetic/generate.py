@@ -27,7 +27,8 @@ from visa_data.synthetic.render import render
 from visa_data.synthetic.scene import Scene, sample_scene
 
 MANIFEST = "synthetic.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: expressions with a target carry ``answer`` (the target named in words)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class _LayoutWriter:
                 "obj_id": list(query.targets),
                 "anno_id": [anno_ids[n] for n in query.targets],
                 "type_id": query.type_id,
+                **({"answer": f"the {item.scene.objects[query.targets[0]].name}"} if query.targets else {}),
             }
             self.kinds[("referring", "reasoning", "none")[query.type_id]] += 1
         height, width = item.frames.shape[1:3]

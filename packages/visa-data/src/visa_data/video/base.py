@@ -168,7 +168,12 @@ class MetaExpressionsDataset(DatasetLoader):
             masks = union[None]
         if self.foreground_source is not None:
             meta["foreground"] = self.foreground_source.foreground(video_entry, size)
-        query = Query(self.text_of(expression), expression.exp_id, self.kind_of(video_entry, expression))
+        query = Query(
+            self.text_of(expression),
+            expression.exp_id,
+            self.kind_of(video_entry, expression),
+            expression.answer,
+        )
         return Sample(video=video, query=query, masks=masks, annotated=annotated, meta=meta)
 
     def open_video(self, video: VideoEntry) -> Video:
