@@ -18,8 +18,8 @@ CLIP_VIT_L14_224: dict[str, Any] = {
 }
 """``openai/clip-vit-large-patch14``: 16 x 16 = 256 patch tokens of 1024 channels."""
 
-TINY_TOKENIZER_VOCAB = 384
-"""Trained vocabulary of the tiny tokenizer; ``[SEG]`` and ``<image>`` follow (384, 385)."""
+TINY_TOKENIZER_VOCAB = 640
+"""Trained vocabulary of the tiny tokenizer; ``[SEG]`` and ``<image>`` follow (640, 641)."""
 
 
 def _llama(hidden: int, intermediate: int, layers: int, heads: int, vocab: int) -> dict[str, Any]:
@@ -55,6 +55,7 @@ def _tiny() -> VisaConfig:
         cluster_knn=(5, 3, 3),
         sam_config={
             "image_size": 128,
+            "patch_size": 8,  # 16 x 16 image tokens: masks at 64 x 64 (SAM's 16 would give 32 x 32)
             "encoder_embed_dim": 32,
             "encoder_depth": 2,
             "encoder_num_heads": 2,

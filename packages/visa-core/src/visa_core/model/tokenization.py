@@ -38,7 +38,20 @@ def prepare_tokenizer(
     return tokenizer
 
 
-def build_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
+QUERY_WORDS: tuple[str, ...] = (
+    "red green blue yellow orange purple white black brown pink grey colour colours",
+    "circle square triangle rectangle shape object objects thing things",
+    "small large big largest smallest biggest same different other as with",
+    "up down left right top bottom middle centre nearest farthest near far front behind",
+    "moves moving move fastest slowest faster slower does not stop stops starts ends enters leaves",
+    "the object that changes direction disappears appears scene video frame first last",
+    "What How many Which Is there colour shape It is a No Yes one two three four five",
+)
+"""Words of common video queries, so that the tiny tokenizer learns merges for them (most end up
+one token each instead of several byte pieces)."""
+
+
+def build_tiny_tokenizer(vocab_size: int = 640) -> PreTrainedTokenizerFast:
     """A byte-level BPE tokenizer trained (deterministically, offline) on VISA's own prompt text.
 
     Ids 0, 1, 2 are ``<unk>``, ``<s>``, ``</s>`` as in Llama; ``<s>`` is prepended to every
@@ -66,6 +79,7 @@ def build_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
         " ".join(f"{templates.ROLES['gpt']}: {answer}" for answer in templates.ANSWER_TEMPLATES),
         "the person the dog the cat the car the ball the bird on the left right which object moves "
         "fastest who is holding the red square blue circle a man a woman running walking (0) (1) (2) (3)",
+        *QUERY_WORDS,
     ]
     tokenizer.train_from_iterator(corpus, trainer=trainer)
     tokenizer.post_processor = processors.TemplateProcessing(
