@@ -166,6 +166,9 @@ class TrainConfig:
     """Everything a training run needs; saved as ``config.yaml`` in the run folder.
 
     ``mixed_precision``: ``bf16`` / ``fp16`` on GPU; on CPU the run always uses fp32 (``no``).
+    ``cpu_threads``: torch's intra-op threads per process on CPU runs (None: torch's default); a
+    tiny model's tensors are too small for threads to pay, so its run uses 1 and lets a
+    DataLoader worker (``data.num_workers``) decode frames on another core.
     ``save_every`` / ``log_every`` are in optimizer steps (``save_every`` 0: an epoch);
     ``keep_last`` checkpoints are kept. ``resume``: ``auto`` continues from the newest checkpoint
     in ``output_dir`` when there is one, ``never`` starts afresh (refusing a folder that holds
@@ -182,6 +185,7 @@ class TrainConfig:
     seed: int = 0
     mixed_precision: Literal["bf16", "fp16", "no"] = "bf16"
     cpu: bool = False
+    cpu_threads: int | None = None
     save_every: int = 0
     keep_last: int = 2
     log_every: int = 1
@@ -191,6 +195,8 @@ class TrainConfig:
         for name in ("keep_last", "log_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.cpu_threads is not None and self.cpu_threads < 1:
+            raise ConfigError(f"cpu_threads must be >= 1 (or null), got {self.cpu_threads}")
 
     @property
     def checkpoint_interval(self) -> int:

@@ -70,6 +70,7 @@ def test_file_values_then_overrides(tmp_path: Path):
         (["--schedule.epochs", "2.5"], "schedule.epochs: expected an integer"),
         (["--optim.betas", "[0.9]"], "expected 2 values"),
         (["--seed"], "has no value"),
+        (["--cpu_threads", "0"], "cpu_threads must be >= 1"),
         (["seed", "1"], "expected --section.key VALUE"),
     ],
 )
@@ -90,3 +91,18 @@ def test_schema_lists_every_leaf():
     lines = format_schema()
     assert "--optim.lr (float, default 0.0003)" in lines
     assert any(line.startswith("--data.clip.absent_target_prob") for line in lines)
+
+
+def test_cpu_threads_set_torch_threads_of_a_cpu_run(tmp_path: Path):
+    import torch
+
+    from visa_core.training.loop import make_accelerator
+
+    before = torch.get_num_threads()
+    try:
+        make_accelerator(
+            load_config(None, ["--cpu_threads", "1", "--cpu", "true", "--output_dir", str(tmp_path)])
+        )
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

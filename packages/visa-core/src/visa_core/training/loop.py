@@ -45,11 +45,14 @@ class TrainResult:
 
 def make_accelerator(config: TrainConfig) -> Any:
     """An Accelerator for this run: fp32 on CPU (``cpu=True`` also makes ``--multi_gpu`` launches
-    on CPU real gloo processes), ``config.mixed_precision`` on GPU, TensorBoard under ``logs/``."""
+    on CPU real gloo processes) with ``config.cpu_threads`` threads, ``config.mixed_precision`` on
+    GPU, TensorBoard under ``logs/``."""
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
 
     cpu = config.cpu or not torch.cuda.is_available()
+    if cpu and config.cpu_threads is not None:
+        torch.set_num_threads(config.cpu_threads)
     run = RunFolder(config.output_dir)
     return Accelerator(
         cpu=cpu,
