@@ -5,7 +5,9 @@ The model runs the full inference pipeline on every expression of the split: key
 propagator to every frame. Its masks are written as ``OUT/predictions/<video>/<exp>/<frame>.png``
 and scored by ``visa_eval.revos`` exactly as ``visa eval revos`` would. The baselines see every
 object of a video (the generator knows them) but not the query: a random visible object, and the
-largest object. Answers without ``[SEG]`` are scored as empty masks and counted per query kind.
+largest object. Answers without ``[SEG]`` are scored as empty masks and counted per query kind;
+how often the answer names the right object before ``[SEG]`` (the dataset's ``answer``, e.g. "the
+red circle") is counted per kind too, which separates choosing the object from segmenting it.
 
 ``examples/train.py`` calls :func:`evaluate_synthetic` after the default run; it can also be
 called on any model folder::
@@ -47,6 +49,7 @@ class SyntheticEvaluation:
     baselines: dict[str, RevosSummary]
     results: list[ExpressionResult]
     without_seg: dict[str, int]
+    named: dict[str, tuple[int, int]]
     answers: Counter[str]
     example: Path | None
     seconds: float
@@ -83,13 +86,16 @@ def evaluate_synthetic(
     truth = revos.RevosGroundTruth.open(root, split)
     baselines = score_baselines(truth, root, seed)
     without_seg, answers = answer_statistics(pred_dir / "predictions.jsonl", results)
+    named = named_target_counts(pred_dir / "predictions.jsonl", truth)
     example = write_reasoning_example(pipeline, dataset, out / "example")
     seconds = time.perf_counter() - started
     text = format_report(
-        summary, baselines, results, without_seg, answers, example, seconds, selector, propagator
+        summary, baselines, results, without_seg, named, answers, example, seconds, selector, propagator
     )
-    _write_json(out / "evaluation.json", summary, baselines, without_seg, answers, results)
-    return SyntheticEvaluation(summary, baselines, results, without_seg, answers, example, seconds, text)
+    _write_json(out / "evaluation.json", summary, baselines, without_seg, named, answers, results)
+    return SyntheticEvaluation(
+        summary, baselines, results, without_seg, named, answers, example, seconds, text
+    )
 
 
 def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) -> dict[str, RevosSummary]:
@@ -130,6 +136,25 @@ def answer_statistics(log: Path, results: Sequence[ExpressionResult]) -> tuple[d
             kind = kinds[(record["video"], record["expression"])]
             without_seg[kind] = without_seg.get(kind, 0) + 1
     return without_seg, answers
+
+
+def named_target_counts(log: Path, truth: revos.RevosGroundTruth) -> dict[str, tuple[int, int]]:
+    """Per query kind: (answers naming the expression's ``answer`` right before ``[SEG]``,
+    expressions that have an ``answer``)."""
+    expected = {
+        (video.video, expression.exp_id): (KIND_OF_TYPE.get(expression.type_id, "unknown"), expression.answer)
+        for video, expression in truth.expressions()
+        if expression.answer is not None
+    }
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for line in log.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        key = (record["video"], record["expression"])
+        if key in expected:
+            kind, answer = expected[key]
+            counts[kind][0] += f"{answer} [SEG]" in record["answer"]
+            counts[kind][1] += 1
+    return {kind: (right, total) for kind, (right, total) in counts.items()}
 
 
 def write_reasoning_example(pipeline: Any, dataset: Any, out: Path) -> Path | None:
@@ -177,6 +202,7 @@ def format_report(
     baselines: dict[str, RevosSummary],
     results: Sequence[ExpressionResult],
     without_seg: dict[str, int],
+    named: dict[str, tuple[int, int]],
     answers: Counter[str],
     example: Path | None,
     seconds: float,
@@ -210,6 +236,9 @@ def format_report(
     missing = sum(without_seg.values())
     per_kind = ", ".join(f"{kind} {count}" for kind, count in without_seg.items())
     lines.append(f"answers without [SEG] (scored as empty masks): {missing} of {total} ({per_kind})")
+    if named:
+        right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in named.items())
+        lines.append(f"answers that name the right object before [SEG]: {right}")
     common = ", ".join(f"{text!r} x{count}" for text, count in answers.most_common(4))
     lines.append(f"most frequent answers: {common}")
     lines.append("J&F per query family (x100):")
@@ -225,6 +254,7 @@ def _write_json(
     model: RevosSummary,
     baselines: dict[str, RevosSummary],
     without_seg: dict[str, int],
+    named: dict[str, tuple[int, int]],
     answers: Counter[str],
     results: Sequence[ExpressionResult],
 ) -> None:
@@ -232,6 +262,7 @@ def _write_json(
         "model": model.as_json(),
         "baselines": {name: summary.as_json() for name, summary in baselines.items()},
         "answers_without_seg": without_seg,
+        "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in named.items()},
         "answers": dict(answers.most_common()),
         "families": {name: {"n": n, "JF": score} for name, (n, score) in family_scores(results).items()},
     }

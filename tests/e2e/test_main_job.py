@@ -59,6 +59,11 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
     document = json.loads((out / "evaluation.json").read_text())
     assert set(document["baselines"]) == {"random object", "largest object"}
     assert sum(document["answers"].values()) == len(log)
+    named = document["answers_naming_the_target"]
+    with_target = [e for v in valid.values() for e in v["expressions"].values() if e["type_id"] != 2]
+    assert sum(kind["of"] for kind in named.values()) == len(with_target) > 0
+    assert all(0 <= kind["right"] <= kind["of"] for kind in named.values())
+    assert "answers that name the right object before [SEG]:" in printed
     assert (out / "example" / "overlay.mp4").stat().st_size > 0
     assert json.loads((out / "example" / "result.json").read_text())["queries"][0]["text"]
 
