@@ -166,9 +166,8 @@ class TrainConfig:
     """Everything a training run needs; saved as ``config.yaml`` in the run folder.
 
     ``mixed_precision``: ``bf16`` / ``fp16`` on GPU; on CPU the run always uses fp32 (``no``).
-    ``cpu_threads``: torch's intra-op threads per process on CPU runs (None: torch's default); a
-    tiny model's tensors are too small for threads to pay, so its run uses 1 and lets a
-    DataLoader worker (``data.num_workers``) decode frames on another core.
+    ``cpu_threads``: torch's intra-op threads per process on CPU runs (None: torch's default);
+    a tiny model's tensors are small enough that one thread per process can be the faster choice.
     ``save_every`` / ``log_every`` are in optimizer steps (``save_every`` 0: an epoch);
     ``keep_last`` checkpoints are kept. ``resume``: ``auto`` continues from the newest checkpoint
     in ``output_dir`` when there is one, ``never`` starts afresh (refusing a folder that holds
