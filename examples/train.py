@@ -43,14 +43,13 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def prepare_synthetic_data(config: TrainConfig) -> None:
     """Write the synthetic dataset that the mixture's ``revos`` / ``synthetic_*`` entries read, if absent."""
-    from accelerate import PartialState
-
+    from visa_core.training import process_state
     from visa_data.synthetic import ensure_dataset
 
     roots = {
         Path(e.options["root"]) for e in config.data.mixture if e.dataset.startswith(("revos", "synthetic"))
     }
-    state = PartialState()
+    state = process_state(config)  # the run's own state: a CPU --multi_gpu launch stays distributed
     with state.main_process_first():  # one process writes, the others wait and find it there
         if state.is_main_process:
             for root in roots:

@@ -15,9 +15,10 @@ WORKER = """
 import sys, torch
 from accelerate import PartialState
 from visa_core.config import load_config
-from visa_core.training import train
+from visa_core.training import process_state, train
 
 config = load_config(None, sys.argv[1:])
+process_state(config).wait_for_everyone()  # as examples/train.py: the state exists before train()
 result = train(config)
 state = PartialState()
 params = {k: v.detach().clone() for k, v in result.model.named_parameters()}

@@ -8,7 +8,7 @@ Imports torch; ``import visa_core`` never imports this sub-package. Start a run 
 from __future__ import annotations
 
 from visa_core.training.clips import Clip, ClipSampler
-from visa_core.training.loop import TrainResult, make_accelerator, train
+from visa_core.training.loop import TrainResult, make_accelerator, process_state, train
 from visa_core.training.mixture import MixtureDataset, build_mixture
 from visa_core.training.model_setup import build_model, export_model
 from visa_core.training.optim import build_optimizer, build_scheduler, warmup_linear_factor
@@ -28,6 +28,7 @@ __all__ = [
     "build_scheduler",
     "export_model",
     "make_accelerator",
+    "process_state",
     "read_step",
     "train",
     "training_step",

@@ -43,6 +43,23 @@ class TrainResult:
     model: Any = None
 
 
+def runs_on_cpu(config: TrainConfig) -> bool:
+    """Whether the run uses the CPU: asked for (``config.cpu``) or no CUDA device."""
+    return config.cpu or not torch.cuda.is_available()
+
+
+def process_state(config: TrainConfig) -> Any:
+    """This process's accelerate ``PartialState``, made as the run's Accelerator makes it.
+
+    The first accelerate object a process creates fixes its state: one made without ``cpu=True``
+    on a machine without CUDA turns a ``--multi_gpu`` CPU launch into independent single processes.
+    Code that needs the state before :func:`train` (e.g. to let one process write data) calls this.
+    """
+    from accelerate import PartialState
+
+    return PartialState(cpu=runs_on_cpu(config))
+
+
 def make_accelerator(config: TrainConfig) -> Any:
     """An Accelerator for this run: fp32 on CPU (``cpu=True`` also makes ``--multi_gpu`` launches
     on CPU real gloo processes) with ``config.cpu_threads`` threads, ``config.mixed_precision`` on
@@ -50,7 +67,7 @@ def make_accelerator(config: TrainConfig) -> Any:
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
 
-    cpu = config.cpu or not torch.cuda.is_available()
+    cpu = runs_on_cpu(config)
     if cpu and config.cpu_threads is not None:
         torch.set_num_threads(config.cpu_threads)
     run = RunFolder(config.output_dir)
