@@ -118,7 +118,7 @@ class _LayoutWriter:
                 "obj_id": list(query.targets),
                 "anno_id": [anno_ids[n] for n in query.targets],
                 "type_id": query.type_id,
-                **({"answer": _target_words(item, query)} if query.targets else {}),
+                **({"answer": query.target_words(item.scene)} if query.targets else {}),
             }
             self.kinds[("referring", "reasoning", "none")[query.type_id]] += 1
         height, width = item.frames.shape[1:3]
@@ -136,11 +136,6 @@ class _LayoutWriter:
             write_json(self.root / f"meta_expressions_{split}_.json", {"videos": videos})
         write_json(self.root / "mask_dict.json", self.mask_dict)
         write_json(self.root / "mask_dict_foreground.json", self.foreground)
-
-
-def _target_words(item: SyntheticVideo, query: SceneQuery) -> str:
-    """The query's targets named in words: ``"the red circle"``."""
-    return " and ".join(f"the {item.scene.objects[n].name}" for n in query.targets)
 
 
 def generate_dataset(

@@ -49,8 +49,8 @@ def _reasoning_questions(item: SyntheticVideo) -> list[tuple[str, str]]:
     pairs = []
     for query in item.queries:
         if query.type_id == 1:
-            name = item.scene.objects[query.targets[0]].name
-            pairs.append((f"Which is {query.text}?", f"The {name}."))
+            words = query.target_words(item.scene)
+            pairs.append((f"Which is {query.text}?", f"{words[0].upper()}{words[1:]}."))
         elif query.type_id == 2 and not query.text.startswith("the object"):
             pairs.append((f"Is there a {query.text.removeprefix('the ')}?", "No."))
     return pairs

@@ -27,6 +27,10 @@ class SceneQuery:
     type_id: int
     targets: tuple[int, ...]
 
+    def target_words(self, scene: Scene) -> str:
+        """The targets named in words: ``"the red circle"`` (empty for no target)."""
+        return " and ".join(f"the {scene.objects[n].name}" for n in self.targets)
+
 
 @dataclass(frozen=True)
 class ObjectFacts:
