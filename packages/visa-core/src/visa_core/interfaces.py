@@ -52,6 +52,25 @@ class DatasetLoader(Component, ABC):
     def __iter__(self) -> Iterator[Sample]:
         return (self[i] for i in range(len(self)))
 
+    def queries_by_video(self) -> Iterator[tuple[Video, list[Query]]]:
+        """Each video with the queries of its consecutive samples, for inference (masks unused).
+
+        This default reads every sample; a loader that can list its queries without decoding
+        masks should override it.
+        """
+        video: Video | None = None
+        queries: list[Query] = []
+        for sample in self:
+            if sample.query is None:
+                continue
+            if video is not None and sample.video.video_id != video.video_id:
+                yield video, queries
+                queries = []
+            video = sample.video
+            queries.append(sample.query)
+        if video is not None:
+            yield video, queries
+
 
 class FrameSelector(Component, ABC):
     """Chooses the target frame and the reference frames for a query. Never sees masks."""

@@ -9,7 +9,6 @@ and listed in ``PRED/predictions.jsonl`` with a note, never silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from tqdm import tqdm
 
 from visa_core.inference.pipeline import VisaPipeline
 from visa_core.interfaces import DatasetLoader
-from visa_core.types import Query, Sample
 from visa_core.video import Video
 from visa_core.video.writers import save_mask_png
 
@@ -31,23 +29,6 @@ class PredictSummary:
     expressions_written: int = 0
     expressions_skipped: int = 0
     without_seg: int = 0
-
-
-def group_by_video(dataset: DatasetLoader) -> Iterator[tuple[Video, list[Query]]]:
-    """Consecutive samples of the same video, as ``(video, queries)``."""
-    video: Video | None = None
-    queries: list[Query] = []
-    for index in range(len(dataset)):
-        sample: Sample = dataset[index]
-        if sample.query is None:
-            continue
-        if video is not None and sample.video.video_id != video.video_id:
-            yield video, queries
-            queries = []
-        video = sample.video
-        queries.append(sample.query)
-    if video is not None:
-        yield video, queries
 
 
 def is_complete(folder: Path, video: Video) -> bool:
@@ -67,7 +48,7 @@ def predict_dataset(
     summary = PredictSummary()
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / ("predictions.jsonl" if num_processes == 1 else f"predictions.rank{process_index}.jsonl")
-    groups = group_by_video(dataset)
+    groups = dataset.queries_by_video()
     with log_path.open("a", encoding="utf-8") as log:
         for position, (video, queries) in enumerate(tqdm(groups, desc="videos", unit="video")):
             if position % num_processes != process_index:

@@ -68,6 +68,17 @@ class DatasetLoaderContract(_RegisteredContract):
         if first.masks is not None:
             assert second.masks is not None and np.array_equal(first.masks, second.masks)
 
+    def test_queries_by_video_lists_every_query_in_sample_order(self, dataset: DatasetLoader) -> None:
+        listed = [
+            (video.video_id, tuple(video.frame_ids), query)
+            for video, queries in dataset.queries_by_video()
+            for query in queries
+        ]
+        from_samples = [
+            (s.video.video_id, tuple(s.video.frame_ids), s.query) for s in dataset if s.query is not None
+        ]
+        assert listed == from_samples
+
     def test_picklable_for_dataloader_workers(self, dataset: DatasetLoader) -> None:
         clone = pickle.loads(pickle.dumps(dataset))
         assert len(clone) == len(dataset)

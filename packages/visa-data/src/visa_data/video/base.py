@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -168,13 +169,20 @@ class MetaExpressionsDataset(DatasetLoader):
             masks = union[None]
         if self.foreground_source is not None:
             meta["foreground"] = self.foreground_source.foreground(video_entry, size)
-        query = Query(
-            self.text_of(expression),
-            expression.exp_id,
-            self.kind_of(video_entry, expression),
-            expression.answer,
-        )
+        query = self.query_of(video_entry, expression)
         return Sample(video=video, query=query, masks=masks, annotated=annotated, meta=meta)
+
+    def query_of(self, video: VideoEntry, expression: ExpressionEntry) -> Query:
+        """The :class:`~visa_core.Query` of one expression."""
+        return Query(
+            self.text_of(expression), expression.exp_id, self.kind_of(video, expression), expression.answer
+        )
+
+    def queries_by_video(self) -> Iterator[tuple[Video, list[Query]]]:
+        """Each video with its queries, in sample order, without decoding any mask."""
+        for v, group in itertools.groupby(self.items, key=lambda item: item[0]):
+            entry = self.videos[v]
+            yield self.open_video(entry), [self.query_of(entry, entry.expressions[e]) for _, e in group]
 
     def open_video(self, video: VideoEntry) -> Video:
         """The video's frames (checked to exist on disk, decoded on use)."""
