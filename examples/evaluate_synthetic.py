@@ -48,9 +48,7 @@ class SyntheticEvaluation:
     model: RevosSummary
     baselines: dict[str, RevosSummary]
     results: list[ExpressionResult]
-    without_seg: dict[str, int]
-    named: dict[str, tuple[int, int]]
-    answers: Counter[str]
+    answers: AnswerStatistics
     example: Path | None
     seconds: float
     text: str
@@ -85,17 +83,12 @@ def evaluate_synthetic(
     summary, results = revos.evaluate(pred_dir, root, split, progress=False)
     truth = revos.RevosGroundTruth.open(root, split)
     baselines = score_baselines(truth, root, seed)
-    without_seg, answers = answer_statistics(pred_dir / "predictions.jsonl", results)
-    named = named_target_counts(pred_dir / "predictions.jsonl", truth)
+    answers = answer_statistics(pred_dir / "predictions.jsonl", results, expected_names(truth))
     example = write_reasoning_example(pipeline, dataset, out / "example")
     seconds = time.perf_counter() - started
-    text = format_report(
-        summary, baselines, results, without_seg, named, answers, example, seconds, selector, propagator
-    )
-    _write_json(out / "evaluation.json", summary, baselines, without_seg, named, answers, results)
-    return SyntheticEvaluation(
-        summary, baselines, results, without_seg, named, answers, example, seconds, text
-    )
+    text = format_report(summary, baselines, results, answers, example, seconds, selector, propagator)
+    _write_json(out / "evaluation.json", summary, baselines, answers, results)
+    return SyntheticEvaluation(summary, baselines, results, answers, example, seconds, text)
 
 
 def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) -> dict[str, RevosSummary]:
@@ -124,37 +117,45 @@ def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) ->
     return {name: revos.summarise(results) for name, results in rows.items()}
 
 
-def answer_statistics(log: Path, results: Sequence[ExpressionResult]) -> tuple[dict[str, int], Counter[str]]:
-    """Answers without ``[SEG]`` per query kind, and how often each answer text was generated."""
-    kinds = {(r.video, r.exp_id): KIND_OF_TYPE.get(r.type_id, "unknown") for r in results}
-    without_seg = dict.fromkeys(KIND_OF_TYPE.values(), 0)
-    answers: Counter[str] = Counter()
-    for line in log.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        answers[record["answer"]] += 1
-        if "[SEG]" not in record["answer"]:
-            kind = kinds[(record["video"], record["expression"])]
-            without_seg[kind] = without_seg.get(kind, 0) + 1
-    return without_seg, answers
+@dataclass(frozen=True)
+class AnswerStatistics:
+    """What the generated answers say, per query kind: ``without_seg`` counts answers without
+    ``[SEG]``; ``named`` is (answers naming the expected object right before ``[SEG]``, expressions
+    with an expected name); ``texts`` counts each answer text."""
+
+    without_seg: dict[str, int]
+    named: dict[str, tuple[int, int]]
+    texts: Counter[str]
 
 
-def named_target_counts(log: Path, truth: revos.RevosGroundTruth) -> dict[str, tuple[int, int]]:
-    """Per query kind: (answers naming the expression's ``answer`` right before ``[SEG]``,
-    expressions that have an ``answer``)."""
-    expected = {
-        (video.video, expression.exp_id): (KIND_OF_TYPE.get(expression.type_id, "unknown"), expression.answer)
+def expected_names(truth: revos.RevosGroundTruth) -> dict[tuple[str, str], str]:
+    """``(video, expression) -> answer`` (e.g. "the red circle") of the expressions that have one."""
+    return {
+        (video.video, expression.exp_id): expression.answer
         for video, expression in truth.expressions()
         if expression.answer is not None
     }
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+
+
+def answer_statistics(
+    log: Path, results: Sequence[ExpressionResult], names: dict[tuple[str, str], str]
+) -> AnswerStatistics:
+    """One pass over the predictions log (``predictions.jsonl``); kinds come from ``results``."""
+    kinds = {(r.video, r.exp_id): KIND_OF_TYPE.get(r.type_id, "unknown") for r in results}
+    without_seg = dict.fromkeys(KIND_OF_TYPE.values(), 0)
+    named: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    texts: Counter[str] = Counter()
     for line in log.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        key = (record["video"], record["expression"])
-        if key in expected:
-            kind, answer = expected[key]
-            counts[kind][0] += f"{answer} [SEG]" in record["answer"]
-            counts[kind][1] += 1
-    return {kind: (right, total) for kind, (right, total) in counts.items()}
+        key, answer = (record["video"], record["expression"]), record["answer"]
+        texts[answer] += 1
+        kind = kinds[key]
+        if "[SEG]" not in answer:
+            without_seg[kind] = without_seg.get(kind, 0) + 1
+        if key in names:
+            named[kind][0] += f"{names[key]} [SEG]" in answer
+            named[kind][1] += 1
+    return AnswerStatistics(without_seg, {kind: (r, n) for kind, (r, n) in named.items()}, texts)
 
 
 def write_reasoning_example(pipeline: Any, dataset: Any, out: Path) -> Path | None:
@@ -201,9 +202,7 @@ def format_report(
     model: RevosSummary,
     baselines: dict[str, RevosSummary],
     results: Sequence[ExpressionResult],
-    without_seg: dict[str, int],
-    named: dict[str, tuple[int, int]],
-    answers: Counter[str],
+    answers: AnswerStatistics,
     example: Path | None,
     seconds: float,
     selector: str,
@@ -232,14 +231,14 @@ def format_report(
         f"baseline ({random_jf:.2f}); no-target expressions (empty truth, not in overall): "
         f"J&F {model.no_target['JF']:.2f} over {counts['no_target']}"
     )
-    total = sum(answers.values())
-    missing = sum(without_seg.values())
-    per_kind = ", ".join(f"{kind} {count}" for kind, count in without_seg.items())
+    total = sum(answers.texts.values())
+    missing = sum(answers.without_seg.values())
+    per_kind = ", ".join(f"{kind} {count}" for kind, count in answers.without_seg.items())
     lines.append(f"answers without [SEG] (scored as empty masks): {missing} of {total} ({per_kind})")
-    if named:
-        right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in named.items())
+    if answers.named:
+        right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in answers.named.items())
         lines.append(f"answers that name the right object before [SEG]: {right}")
-    common = ", ".join(f"{text!r} x{count}" for text, count in answers.most_common(4))
+    common = ", ".join(f"{text!r} x{count}" for text, count in answers.texts.most_common(4))
     lines.append(f"most frequent answers: {common}")
     lines.append("J&F per query family (x100):")
     lines.extend(f"  {name:<58}{score:>7.2f}  n={n}" for name, (n, score) in family_scores(results).items())
@@ -253,17 +252,15 @@ def _write_json(
     path: Path,
     model: RevosSummary,
     baselines: dict[str, RevosSummary],
-    without_seg: dict[str, int],
-    named: dict[str, tuple[int, int]],
-    answers: Counter[str],
+    answers: AnswerStatistics,
     results: Sequence[ExpressionResult],
 ) -> None:
     document = {
         "model": model.as_json(),
         "baselines": {name: summary.as_json() for name, summary in baselines.items()},
-        "answers_without_seg": without_seg,
-        "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in named.items()},
-        "answers": dict(answers.most_common()),
+        "answers_without_seg": answers.without_seg,
+        "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in answers.named.items()},
+        "answers": dict(answers.texts.most_common()),
         "families": {name: {"n": n, "JF": score} for name, (n, score) in family_scores(results).items()},
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -68,15 +68,21 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
     assert json.loads((out / "example" / "result.json").read_text())["queries"][0]["text"]
 
 
-def test_answers_without_seg_are_counted_per_kind(tmp_path):
+def test_answer_statistics_count_missing_seg_and_named_targets_per_kind(tmp_path, examples):
     from evaluate_synthetic import answer_statistics
     from visa_eval.revos import ExpressionResult, ExpressionScores
 
     results = [
         ExpressionResult("v", str(i), ExpressionScores(0, 0), type_id, "q")
-        for i, type_id in enumerate((0, 1, 1, 2))
+        for i, type_id in enumerate((0, 1, 1, 2, 0))
     ]
-    answers = ["It is [SEG].", "It is.", "Sure.", "Sure, [SEG]."]
+    answers = [
+        "It is the red circle [SEG].",
+        "It is.",
+        "Sure.",
+        "Sure, [SEG].",
+        "It is the red square [SEG].",
+    ]
     log = tmp_path / "predictions.jsonl"
     log.write_text(
         "".join(
@@ -84,9 +90,11 @@ def test_answers_without_seg_are_counted_per_kind(tmp_path):
             for i, a in enumerate(answers)
         )
     )
-    without_seg, counted = answer_statistics(log, results)
-    assert without_seg == {"referring": 0, "reasoning": 2, "no-target": 0}
-    assert sum(counted.values()) == 4
+    names = {("v", "0"): "the red circle", ("v", "1"): "the blue square", ("v", "4"): "the red circle"}
+    statistics = answer_statistics(log, results, names)
+    assert statistics.without_seg == {"referring": 0, "reasoning": 2, "no-target": 0}
+    assert statistics.named == {"referring": (1, 2), "reasoning": (0, 1)}
+    assert sum(statistics.texts.values()) == 5
 
 
 def test_query_families(examples):
