@@ -44,3 +44,5 @@ def test_llama_tokenizer_model_loads_and_gets_seg_after_the_vocabulary(llama_tok
     assert tokenizer.convert_tokens_to_ids("<image>") == base + 1
     ids = tokenizer("It is [SEG].", add_special_tokens=False)["input_ids"]
     assert ids.count(base) == 1
+    # as transformers 4.31 (LISA / VISA training) tokenised it: no lone "▁" before [SEG]
+    assert tokenizer.convert_ids_to_tokens(ids[: ids.index(base)])[-1] == "▁is"

@@ -53,8 +53,12 @@ def test_only_answers_are_supervised_and_seg_id_is_looked_up(processor):
     assert int((ids == processor.image_token_id).sum()) == 2
     assert ids[0] == processor.tokenizer.bos_token_id
     supervised = ids[labels != IGNORE_INDEX]
-    # the first supervised token carries the separator space (like Llama's "▁Sure")
-    assert processor.tokenizer.decode(supervised).lstrip() == "Sure, [SEG] and [SEG].</s>"
+    assert supervised[-1] == processor.tokenizer.eos_token_id
+    # the first supervised token carries the separator space (like Llama's "▁Sure"); [SEG] strips
+    # the spaces around it when encoding and gets them back when decoding
+    assert processor.decode_answer(supervised) == "Sure, [SEG] and [SEG]."
+    before_seg = ids[ids.tolist().index(processor.seg_token_id) - 1]
+    assert processor.tokenizer.convert_ids_to_tokens(int(before_seg)) == ","
     assert (labels[ids == processor.image_token_id] == IGNORE_INDEX).all()
 
 

@@ -26,7 +26,7 @@ def test_generated_seg_tokens_give_masks_from_the_state_that_predicted_them(tiny
         result = tiny_model.segment(processor, frames[:3], frames[3], "the red square", max_new_tokens=5)
     finally:
         handle.remove()
-    assert result.has_seg and result.answer == "[SEG][SEG]"
+    assert result.has_seg and result.answer == "[SEG] [SEG]"
     assert result.mask_logits.shape == (2, 48, 64) and result.mask_logits.dtype == np.float32
     turns = processor.make_conversation("the red square", 3, None)[:1]
     prompt, _ = processor.encode_prompt(turns, add_generation_prompt=True)

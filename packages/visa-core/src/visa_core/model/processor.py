@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -247,5 +248,9 @@ class VisaProcessor:
         }
 
     def decode_answer(self, token_ids: Sequence[int]) -> str:
-        """Answer text of generated ids, ``[SEG]`` kept, special tokens dropped."""
-        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True).strip()
+        """Answer text of generated ids, ``[SEG]`` kept, special tokens dropped; ``[SEG]`` gets back
+        the spaces its tokenisation strips (``"It is [SEG]."``, ``"[SEG] and [SEG]"``)."""
+        text = self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+        text = re.sub(rf"\s*{re.escape(SEG_TOKEN)}", " " + SEG_TOKEN, text)
+        text = re.sub(rf"{re.escape(SEG_TOKEN)}(?=\w)", SEG_TOKEN + " ", text)
+        return text.strip()

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
+from transformers import AddedToken, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from visa_core.model import templates
 from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
 
 IGNORE_INDEX = -100
+SEG_ADDED_TOKEN = AddedToken(SEG_TOKEN, lstrip=True, rstrip=True, normalized=False, special=False)
+"""``[SEG]`` as transformers 4.31 treated a string added with ``add_tokens``: spaces around it stripped."""
 
 
 def prepare_tokenizer(
@@ -24,10 +26,16 @@ def prepare_tokenizer(
     This order gives a 32000-token Llama tokenizer ``[SEG]`` = 32000 (and LISA's ``<im_start>`` /
     ``<im_end>`` = 32001 / 32002) as in the published checkpoints; ``<image>`` never reaches the
     embedding table. The pad token defaults to the unk token (as LISA does).
+
+    ``[SEG]`` (new or already in the tokenizer) strips the whitespace on both sides, as every
+    added token did in transformers 4.31, which LISA and VISA were trained with: ``"It is [SEG]."``
+    is ``It, is, [SEG], .`` and the state that becomes the mask prompt is that of ``is``. Newer
+    transformers keep the space as a token of its own (``is, ▁, [SEG]``), which moves that state
+    to a token the published checkpoints never saw there.
     """
+    # re-adding an existing token updates its flags and keeps its id
+    tokenizer.add_tokens([SEG_ADDED_TOKEN], special_tokens=False)
     vocab = tokenizer.get_vocab()
-    if SEG_TOKEN not in vocab:
-        tokenizer.add_tokens([SEG_TOKEN], special_tokens=False)
     missing = [token for token in special_tokens if token not in vocab]
     if missing:
         tokenizer.add_tokens(missing, special_tokens=True)
