@@ -27,7 +27,9 @@ def build_optimizer(model: torch.nn.Module, optim: OptimConfig) -> torch.optim.A
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         raise ValueError("the model has no trainable parameters (every requires_grad is False)")
-    return torch.optim.AdamW(parameters, lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay)
+    return torch.optim.AdamW(
+        parameters, lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay, foreach=True
+    )
 
 
 def build_scheduler(
