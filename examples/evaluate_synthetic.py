@@ -7,7 +7,8 @@ and scored by ``visa_eval.revos`` exactly as ``visa eval revos`` would. The base
 object of a video (the generator knows them) but not the query: a random visible object, and the
 largest object. Answers without ``[SEG]`` are scored as empty masks and counted per query kind;
 how often the answer names the right object before ``[SEG]`` (the dataset's ``answer``, e.g. "the
-red circle") is counted per kind too, which separates choosing the object from segmenting it.
+red circle") is counted per kind too, and the row "name given" scores the same pipeline with
+that answer teacher-forced: together they separate choosing the object from segmenting it.
 
 ``examples/train.py`` calls :func:`evaluate_synthetic` after the default run; it can also be
 called on any model folder::
@@ -46,6 +47,7 @@ class SyntheticEvaluation:
     """Scores of the model and the baselines (``RevosSummary``, x100), answer statistics, files."""
 
     model: RevosSummary
+    name_given: RevosSummary
     baselines: dict[str, RevosSummary]
     results: list[ExpressionResult]
     answers: AnswerStatistics
@@ -66,29 +68,39 @@ def evaluate_synthetic(
     seed: int = 0,
 ) -> SyntheticEvaluation:
     """Predict, score and compare; write ``OUT/predictions``, ``OUT/evaluation.json`` and the overlay
-    video of one reasoning example under ``OUT/example``. Returns the numbers and a printable report."""
+    video of one reasoning example under ``OUT/example``. Returns the numbers and a printable report.
+
+    A second pass teacher-forces the answer that names the right object (``OUT/predictions_name_given``):
+    its scores are those of the masks alone, as if every object were chosen right.
+    """
     from visa_core.inference import VisaPipeline
     from visa_core.inference.predict import predict_dataset
     from visa_core.plugins import build
 
     started = time.perf_counter()
     root, out = Path(root), Path(out)
-    pred_dir = out / "predictions"
-    shutil.rmtree(pred_dir, ignore_errors=True)  # predictions of an earlier model must not be reused
+    pred_dir, given_dir = out / "predictions", out / "predictions_name_given"
+    for folder in (pred_dir, given_dir):
+        shutil.rmtree(folder, ignore_errors=True)  # predictions of an earlier model must not be reused
     dataset = build("dataset", "revos", root=root, split=split)
     pipeline = VisaPipeline.from_pretrained(
         model_dir, selector=selector, propagator=propagator, device=device
     )
     predict_dataset(pipeline, dataset, pred_dir)
     summary, results = revos.evaluate(pred_dir, root, split, progress=False)
+    style = pipeline.processor.style
+    predict_dataset(pipeline, dataset, given_dir, forced_answer=lambda q: style.answer(target=q.answer))
+    name_given, _ = revos.evaluate(given_dir, root, split, progress=False)
     truth = revos.RevosGroundTruth.open(root, split)
     baselines = score_baselines(truth, root, seed)
     answers = answer_statistics(pred_dir / "predictions.jsonl", results, expected_names(truth))
     example = write_reasoning_example(pipeline, dataset, out / "example")
     seconds = time.perf_counter() - started
-    text = format_report(summary, baselines, results, answers, example, seconds, selector, propagator)
-    _write_json(out / "evaluation.json", summary, baselines, answers, results)
-    return SyntheticEvaluation(summary, baselines, results, answers, example, seconds, text)
+    text = format_report(
+        summary, name_given, baselines, results, answers, example, seconds, selector, propagator
+    )
+    _write_json(out / "evaluation.json", summary, name_given, baselines, answers, results)
+    return SyntheticEvaluation(summary, name_given, baselines, results, answers, example, seconds, text)
 
 
 def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) -> dict[str, RevosSummary]:
@@ -200,6 +212,7 @@ def family_scores(results: Sequence[ExpressionResult]) -> dict[str, tuple[int, f
 
 def format_report(
     model: RevosSummary,
+    name_given: RevosSummary,
     baselines: dict[str, RevosSummary],
     results: Sequence[ExpressionResult],
     answers: AnswerStatistics,
@@ -217,7 +230,7 @@ def format_report(
         header,
     ]
     counts = model.counts
-    for method, summary in [("VISA tiny", model), *baselines.items()]:
+    for method, summary in [("VISA tiny", model), ("name given", name_given), *baselines.items()]:
         for subset, values, n in (
             ("referring", summary.referring, counts["referring"]),
             ("reasoning", summary.reason, counts["reason"]),
@@ -230,6 +243,10 @@ def format_report(
         f"overall J&F {model.overall['JF']:.2f} = {model.overall['JF'] / random_jf:.2f} x the random-object "
         f"baseline ({random_jf:.2f}); no-target expressions (empty truth, not in overall): "
         f"J&F {model.no_target['JF']:.2f} over {counts['no_target']}"
+    )
+    lines.append(
+        "name given: the same model and pipeline with the answer that names the right object "
+        "teacher-forced (masks alone, as if every object were chosen right)"
     )
     total = sum(answers.texts.values())
     missing = sum(answers.without_seg.values())
@@ -251,12 +268,14 @@ def format_report(
 def _write_json(
     path: Path,
     model: RevosSummary,
+    name_given: RevosSummary,
     baselines: dict[str, RevosSummary],
     answers: AnswerStatistics,
     results: Sequence[ExpressionResult],
 ) -> None:
     document = {
         "model": model.as_json(),
+        "model_name_given": name_given.as_json(),
         "baselines": {name: summary.as_json() for name, summary in baselines.items()},
         "answers_without_seg": answers.without_seg,
         "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in answers.named.items()},

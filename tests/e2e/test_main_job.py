@@ -43,7 +43,7 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
 
     examples.evaluate(load_config(config_file, overrides), tmp_path / "run" / "model")
     printed = capsys.readouterr().out
-    for method in ("VISA tiny", "random object", "largest object"):
+    for method in ("VISA tiny", "name given", "random object", "largest object"):
         for subset in ("referring", "reasoning", "overall"):
             assert f"{method:<16}{subset:<11}" in printed
     assert "answers without [SEG] (scored as empty masks):" in printed
@@ -58,6 +58,14 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
             assert len(list((out / "predictions" / video / exp_id).glob("*.png"))) == len(meta["frames"])
     document = json.loads((out / "evaluation.json").read_text())
     assert set(document["baselines"]) == {"random object", "largest object"}
+    assert document["model_name_given"]["expression_counts"] == document["model"]["expression_counts"]
+    given = (out / "predictions_name_given" / "predictions.jsonl").read_text().splitlines()
+    assert len(given) == len(log)
+    for line in given:
+        record = json.loads(line)
+        meta = valid[record["video"]]["expressions"][record["expression"]]
+        expected_answer = f"It is {meta['answer']} [SEG]." if "answer" in meta else "It is [SEG]."
+        assert record["answer"] == expected_answer
     assert sum(document["answers"].values()) == len(log)
     named = document["answers_naming_the_target"]
     with_target = [e for v in valid.values() for e in v["expressions"].values() if e["type_id"] != 2]

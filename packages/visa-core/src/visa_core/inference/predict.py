@@ -9,6 +9,7 @@ and listed in ``PRED/predictions.jsonl`` with a note, never silently.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from visa_core.inference.pipeline import VisaPipeline
 from visa_core.interfaces import DatasetLoader
+from visa_core.types import Query
 from visa_core.video import Video
 from visa_core.video.writers import save_mask_png
 
@@ -43,8 +45,13 @@ def predict_dataset(
     *,
     process_index: int = 0,
     num_processes: int = 1,
+    forced_answer: Callable[[Query], str | None] | None = None,
 ) -> PredictSummary:
-    """Predict every expression of ``dataset`` (this process's shard) into ``out``."""
+    """Predict every expression of ``dataset`` (this process's shard) into ``out``.
+
+    ``forced_answer`` gives the answer text to teacher-force for a query (None: generate it), e.g.
+    the right answer, to score segmentation apart from choosing the object.
+    """
     summary = PredictSummary()
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / ("predictions.jsonl" if num_processes == 1 else f"predictions.rank{process_index}.jsonl")
@@ -58,7 +65,10 @@ def predict_dataset(
             summary.expressions_skipped += len(queries) - len(pending)
             if not pending:
                 continue
-            results = [pipeline.answer(video, query) for query in pending]
+            results = [
+                pipeline.answer(video, query, None if forced_answer is None else forced_answer(query))
+                for query in pending
+            ]
             written = {i: np.zeros(len(video), dtype=bool) for i in range(len(results))}
             for result_index, frame_index, masks in pipeline.track(video, results):
                 folder = out / video.video_id / results[result_index].query.query_id
