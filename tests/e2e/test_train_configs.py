@@ -42,6 +42,7 @@ def test_visa_7b_recipe_builds_on_the_meta_device():
         groups[group_of[entry.dataset]] += entry.weight
     assert [round(w, 2) for w in groups.values()] == [9, 3, 3, 1, 4, 12]
     assert (config.data.clip.min_frames, config.data.clip.max_frames) == (8, 12)
+    assert config.data.clip.queries_per_sample == 3
 
     with torch.device("meta"):
         model = VisaForSegmentation(preset_config(config.model.preset))

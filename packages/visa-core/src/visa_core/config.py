@@ -133,13 +133,16 @@ class ClipSamplerConfig:
     ``policy``: ``uniform`` (one random frame per equal segment) or ``random`` (distinct random
     frames, sorted). The target frame is a random annotated frame among them. With probability
     ``absent_target_prob`` the target frame is replaced by a frame of another video and the mask
-    emptied (an "object absent" negative).
+    emptied (an "object absent" negative). ``queries_per_sample``: up to this many queries of the
+    same video share those frames, one conversation each (the original's ``num_classes_per_sample``,
+    3); the frames are encoded once for all of them.
     """
 
     min_frames: int = 8
     max_frames: int = 12
     policy: Literal["uniform", "random"] = "uniform"
     absent_target_prob: float = 0.05
+    queries_per_sample: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_frames <= self.max_frames:
@@ -150,6 +153,8 @@ class ClipSamplerConfig:
             raise ConfigError(
                 f"data.clip.absent_target_prob must lie in [0, 1], got {self.absent_target_prob}"
             )
+        if self.queries_per_sample < 1:
+            raise ConfigError(f"data.clip.queries_per_sample must be >= 1, got {self.queries_per_sample}")
 
 
 @dataclasses.dataclass(frozen=True)

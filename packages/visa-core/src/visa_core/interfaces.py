@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -51,6 +51,12 @@ class DatasetLoader(Component, ABC):
 
     def __iter__(self) -> Iterator[Sample]:
         return (self[i] for i in range(len(self)))
+
+    def same_video_samples(self, index: int) -> Sequence[int]:
+        """Indices of the samples that show the same video as sample ``index`` (itself included),
+        for training examples that ask several questions about one clip. This default knows only
+        ``index``; loaders with several queries per video override it."""
+        return (index,)
 
     def queries_by_video(self) -> Iterator[tuple[Video, list[Query]]]:
         """Each video with the queries of its consecutive samples, for inference (masks unused).

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
+from visa_core import Turn
 from visa_core.model import VisaConfig, VisaForSegmentation, preset_config
 from visa_core.model.attention import default_attention_implementation
 from visa_core.model.sequence import seg_state_positions
@@ -81,3 +83,36 @@ def test_config_rejects_inconsistent_shapes():
         VisaConfig(out_dim=128)
     with pytest.raises(KeyError, match="known presets"):
         preset_config("visa-70b")
+
+
+def test_rows_sharing_frames_match_the_same_rows_with_their_own_copies(tiny_model, processor, frames):
+    """``encode_examples`` (frames once, ``image_index`` / ``target_index``) gives the outputs of
+    separate examples carrying their own copies of the frames, next to a sample without target."""
+    square, circle = np.zeros((2, 1, 48, 64), dtype=bool)
+    square[0, 10:20, 10:30] = circle[0, 30:40, 5:15] = True
+    questions = [("the red square", square), ("the blue circle", circle)]
+    turns = [processor.make_conversation(q, 3, None, answer="It is [SEG].") for q, _ in questions]
+    chat = [Turn("human", "(0)<image>, (1)<image>\nHow many squares?"), Turn("gpt", "Two.")]
+    chat_example = processor.encode_example(frames[:2], None, chat, None)
+    shared = processor.collate(
+        [chat_example, processor.encode_examples(frames[:3], frames[3], turns, [m for _, m in questions])]
+    )
+    copies = processor.collate(
+        [
+            chat_example,
+            *(
+                processor.encode_example(frames[:3], frames[3], t, m)
+                for t, (_, m) in zip(turns, questions, strict=True)
+            ),
+        ]
+    )
+    assert shared["clip_pixel_values"].shape[0] == 2 + 4 and copies["clip_pixel_values"].shape[0] == 2 + 8
+    assert shared["image_index"].tolist() == [0, 1, 2, 3, 4, 5, 2, 3, 4, 5]
+    assert shared["target_index"].tolist() == [-1, 0, 0] and copies["target_index"].tolist() == [-1, 0, 1]
+    with torch.no_grad():
+        a, b = tiny_model(**shared), tiny_model(**copies)
+    for name in ("lm_loss", "mask_bce_loss", "mask_dice_loss"):
+        torch.testing.assert_close(getattr(a, name), getattr(b, name))
+    for mask_a, mask_b in zip(a.pred_masks, b.pred_masks, strict=True):
+        torch.testing.assert_close(mask_a, mask_b)
+    assert not torch.equal(a.pred_masks[1], a.pred_masks[2])  # two questions, two masks

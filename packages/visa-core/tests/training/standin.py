@@ -45,6 +45,10 @@ class SquaresDataset(DatasetLoader):
         query = Query(("the red square", "the green square")[obj], query_id=str(index), kind="referring")
         return Sample(video=video, query=query, masks=masks, annotated=annotated)
 
+    def same_video_samples(self, index: int) -> Sequence[int]:
+        first = index - index % 2
+        return (first, first + 1)
+
 
 @hookimpl
 def register_datasets(registry: Any) -> None:

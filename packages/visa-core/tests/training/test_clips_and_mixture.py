@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import torch
 
 from visa_core import DataFormatError, Query, Sample, Turn, Video
 from visa_core.config import ClipSamplerConfig
@@ -112,6 +113,8 @@ def test_samples_without_masks_or_annotations_are_errors():
 class _Recorder:
     """A clip sampler recording which sample each item drew."""
 
+    config = ClipSamplerConfig()
+
     def encode(self, sample, rng, negatives):
         return sample.video.video_id
 
@@ -137,3 +140,56 @@ def test_empty_dataset_is_named(standin, tmp_path):
     empty = standin.SquaresDataset(root=tmp_path, num_videos=0)
     with pytest.raises(DataFormatError, match="test_squares"):
         MixtureDataset([empty], [1.0], _Recorder(), length=1, seed=0)
+
+
+def test_grouped_queries_share_the_frames_and_keep_their_own_masks():
+    video, masks = moving_squares(20, num_objects=2)
+    annotated = np.ones(20, bool)
+    samples = [
+        Sample(video=video, query=Query(text, answer=text), masks=masks[n : n + 1], annotated=annotated)
+        for n, text in enumerate(("the red square", "the green square"))
+    ]
+    unannotated = np.zeros(20, bool)
+    unannotated[0] = True  # annotated on frame 0 only: left out unless the target is frame 0
+    left_out = Sample(video=video, query=Query("the red square"), masks=masks[:1], annotated=unannotated)
+    sampler = ClipSampler(ClipSamplerConfig(absent_target_prob=0.0))
+    for seed in range(20):
+        clips = sampler.sample_group([*samples, left_out], random.Random(seed))
+        target = clips[0].target_index
+        assert len(clips) == (3 if target == 0 else 2)
+        assert [c.query_text for c in clips[:2]] == ["the red square", "the green square"]
+        for n, clip in enumerate(clips[:2]):
+            assert (
+                clip.target_frame is clips[0].target_frame
+                and clip.reference_indices == clips[0].reference_indices
+            )
+            np.testing.assert_array_equal(clip.masks[0], masks[n, target])
+            assert clip.target_words == samples[n].query.answer
+    other = Sample(
+        video=moving_squares(20, video_id="other")[0], query=Query("x"), masks=masks[:1], annotated=annotated
+    )
+    with pytest.raises(DataFormatError, match="grouped with queries of video"):
+        sampler.sample_group([samples[0], other], random.Random(0))
+    negatives = ClipSampler(ClipSamplerConfig(absent_target_prob=1.0))
+    clips = negatives.sample_group(samples, random.Random(0), lambda rng: other)
+    assert len(clips) == 2 and all(c.absent and not c.masks.any() and c.target_words is None for c in clips)
+
+
+def test_mixture_items_ask_up_to_queries_per_sample_questions_about_one_clip(standin, processor, tmp_path):
+    dataset = standin.SquaresDataset(root=tmp_path, num_videos=3)
+    single = ClipSampler(ClipSamplerConfig(min_frames=2, max_frames=3, absent_target_prob=0.0), processor)
+    grouped = ClipSampler(
+        ClipSamplerConfig(min_frames=2, max_frames=3, absent_target_prob=0.0, queries_per_sample=3), processor
+    )
+    assert isinstance(MixtureDataset([dataset], [1.0], single, length=4, seed=0)[0], dict)
+    mixture = MixtureDataset([dataset], [1.0], grouped, length=8, seed=0)
+    for index in range(8):
+        item = mixture[index]
+        assert len(item) == 2  # a video has two queries; both are asked
+        assert item[1]["clip_pixel_values"] is item[0]["clip_pixel_values"]
+        prompts = [processor.tokenizer.decode(row["input_ids"]) for row in item]
+        asked = sorted(q for q in ("the red square", "the green square") for prompt in prompts if q in prompt)
+        assert asked == ["the green square", "the red square"]
+        assert not torch.equal(item[0]["masks"], item[1]["masks"])
+    batch = processor.collate([mixture[0], mixture[1]])
+    assert batch["input_ids"].shape[0] == 4 and batch["target_index"].tolist() == [0, 0, 1, 1]

@@ -103,11 +103,13 @@ class VisaForSegmentation(PreTrainedModel):
         labels: torch.Tensor | None,
         clip_pixel_values: torch.Tensor | None,
         image_features: torch.Tensor | None = None,
+        image_index: torch.Tensor | None = None,
     ) -> ExpandedSequence:
         """Text embeddings with every ``<image>`` replaced by its frame tokens (see ``expand_images``).
 
         ``image_features`` ``[I, tokens_per_image, H]`` (from :meth:`frame_tokens`) replaces the CLIP
-        pass over ``clip_pixel_values`` when given.
+        pass over ``clip_pixel_values`` when given. ``image_index`` ``long[placeholders]`` picks the
+        frame of each ``<image>`` (rows sharing frames); by default the frames follow in order.
         """
         hidden = self.config.hidden_size
         if image_features is not None:
@@ -116,6 +118,8 @@ class VisaForSegmentation(PreTrainedModel):
             features = self.encode_frames(clip_pixel_values.to(self.device))
         else:
             features = torch.zeros(0, self.config.tokens_per_image, hidden, device=self.device)
+        if image_index is not None:
+            features = features[image_index.to(features.device)]
         return expand_images(
             input_ids.to(self.device),
             None if attention_mask is None else attention_mask.to(self.device),
@@ -134,25 +138,22 @@ class VisaForSegmentation(PreTrainedModel):
         self,
         seg_embeddings: list[torch.Tensor],
         sam_pixel_values: torch.Tensor | None,
-        has_target: torch.Tensor | None,
+        target_index: torch.Tensor,
         resized_sizes: Sequence[tuple[int, int] | None] | None,
         original_sizes: Sequence[tuple[int, int] | None] | None,
     ) -> list[torch.Tensor]:
-        batch = len(seg_embeddings)
-        has_target = torch.zeros(batch, dtype=torch.bool) if has_target is None else has_target.bool().cpu()
         embeddings = None
         if sam_pixel_values is not None and len(sam_pixel_values):
             embeddings = self.sam.encode_images(sam_pixel_values.to(self.device, self.sam_dtype))
-        pred_masks, next_image = [], 0
-        for row in range(batch):
+        pred_masks = []
+        for row, target in enumerate(target_index.tolist()):
             prompts = seg_embeddings[row]
-            if not has_target[row]:
+            if target < 0:
                 if len(prompts):
                     raise ValueError(f"sample {row} has {len(prompts)} [SEG] tokens but no target frame")
                 pred_masks.append(prompts.new_zeros(0, 0, 0))
                 continue
-            image = embeddings[next_image : next_image + 1]
-            next_image += 1
+            image = embeddings[target : target + 1]
             height, width = original_sizes[row]
             if not len(prompts):
                 pred_masks.append(prompts.new_zeros(0, height, width))
@@ -177,14 +178,20 @@ class VisaForSegmentation(PreTrainedModel):
         resized_sizes: Sequence[tuple[int, int] | None] | None = None,
         original_sizes: Sequence[tuple[int, int] | None] | None = None,
         masks: Sequence[torch.Tensor | None] | None = None,
+        image_index: torch.Tensor | None = None,
+        target_index: torch.Tensor | None = None,
         **_: Any,
     ) -> VisaOutput:
         """Teacher-forced pass over a collated batch (``VisaProcessor.collate``).
 
+        Rows may share frames: ``image_index`` picks each ``<image>``'s CLIP frame and
+        ``target_index`` each row's SAM input (-1: none); without them frames follow in row order
+        and ``has_target`` says which rows have a target frame.
+
         Raises:
             ValueError: a sample's ``[SEG]`` count differs from its number of masks.
         """
-        sequence = self.expand(input_ids, attention_mask, labels, clip_pixel_values)
+        sequence = self.expand(input_ids, attention_mask, labels, clip_pixel_values, image_index=image_index)
         llm = self.language_model
         hidden_states = llm.model(
             inputs_embeds=sequence.embeds, attention_mask=sequence.attention_mask
@@ -207,8 +214,15 @@ class VisaForSegmentation(PreTrainedModel):
                         f"sample {row}: {len(prompts)} [SEG] tokens in the answer but "
                         f"{target.shape[0]} target masks"
                     )
+        if target_index is None:
+            has = (
+                torch.zeros(len(seg_embeddings), dtype=torch.bool)
+                if has_target is None
+                else has_target.bool()
+            )
+            target_index = torch.where(has.cpu(), has.cpu().long().cumsum(0) - 1, -1)
         pred_masks = self._masks_for_batch(
-            seg_embeddings, sam_pixel_values, has_target, resized_sizes, original_sizes
+            seg_embeddings, sam_pixel_values, target_index.cpu(), resized_sizes, original_sizes
         )
         pairs = [
             (pred, target.to(pred.device))

@@ -179,13 +179,7 @@ class VisaProcessor:
                 or masks do not match the target frame.
         """
         frames = [*reference_frames, *([] if target_frame is None else [target_frame])]
-        num_placeholders = sum(turn.text.count(IMAGE_TOKEN) for turn in conversation)
-        if num_placeholders != len(frames):
-            raise ValueError(
-                f"the conversation has {num_placeholders} {IMAGE_TOKEN} placeholders but "
-                f"{len(frames)} frames were given ({len(reference_frames)} references"
-                f"{' + target' if target_frame is not None else ''})"
-            )
+        self._check_placeholders(conversation, len(reference_frames), target_frame is not None)
         input_ids, labels = self.encode_prompt(conversation)
         example: dict[str, Any] = {
             "input_ids": input_ids,
@@ -204,47 +198,117 @@ class VisaProcessor:
                 original_size=sam.original_size,
             )
         if masks is not None:
-            if target_frame is None:
-                raise ValueError("masks were given without a target frame")
-            num_seg = sum(turn.text.count(SEG_TOKEN) for turn in conversation if turn.role == "gpt")
-            if masks.dtype != np.bool_ or masks.ndim != 3 or masks.shape[1:] != target_frame.shape[:2]:
-                raise ValueError(
-                    f"masks must be bool[N, {target_frame.shape[0]}, {target_frame.shape[1]}] on the target "
-                    f"frame, got {masks.dtype}{list(masks.shape)}"
-                )
-            if num_seg != masks.shape[0]:
-                raise ValueError(
-                    f"the answers contain {num_seg} [SEG] tokens but {masks.shape[0]} masks were given"
-                )
+            self._check_masks(conversation, masks, target_frame)
             example["masks"] = torch.from_numpy(masks.copy())
         return example
 
-    def collate(self, examples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """Right-pad ids / labels, concatenate CLIP pixels and stack the SAM inputs of samples that
-        have a target frame (``has_target`` says which); sizes and masks stay per-sample lists."""
+    @staticmethod
+    def _check_placeholders(conversation: Sequence[Turn], num_references: int, has_target: bool) -> None:
+        """Raise ValueError unless the conversation has one ``<image>`` per frame."""
+        num_placeholders = sum(turn.text.count(IMAGE_TOKEN) for turn in conversation)
+        if num_placeholders != num_references + has_target:
+            raise ValueError(
+                f"the conversation has {num_placeholders} {IMAGE_TOKEN} placeholders but "
+                f"{num_references + has_target} frames were given ({num_references} references"
+                f"{' + target' if has_target else ''})"
+            )
+
+    @staticmethod
+    def _check_masks(
+        conversation: Sequence[Turn], masks: np.ndarray, target_frame: np.ndarray | None
+    ) -> None:
+        """Raise ValueError unless ``masks`` is ``bool[N, H, W]`` on the target frame, one per ``[SEG]``."""
+        if target_frame is None:
+            raise ValueError("masks were given without a target frame")
+        num_seg = sum(turn.text.count(SEG_TOKEN) for turn in conversation if turn.role == "gpt")
+        if masks.dtype != np.bool_ or masks.ndim != 3 or masks.shape[1:] != target_frame.shape[:2]:
+            raise ValueError(
+                f"masks must be bool[N, {target_frame.shape[0]}, {target_frame.shape[1]}] on the target "
+                f"frame, got {masks.dtype}{list(masks.shape)}"
+            )
+        if num_seg != masks.shape[0]:
+            raise ValueError(
+                f"the answers contain {num_seg} [SEG] tokens but {masks.shape[0]} masks were given"
+            )
+
+    def encode_examples(
+        self,
+        reference_frames: Sequence[np.ndarray],
+        target_frame: np.ndarray | None,
+        conversations: Sequence[Sequence[Turn]],
+        masks: Sequence[np.ndarray | None],
+    ) -> list[dict[str, Any]]:
+        """Several conversations about the same frames (the original's up to
+        ``num_classes_per_sample`` questions per sample): one :meth:`encode_example` each, sharing
+        the frames' CLIP pixels and SAM input, which :meth:`collate` then encodes once."""
+        if not conversations or len(conversations) != len(masks):
+            raise ValueError(
+                f"need one mask array per conversation, got {len(conversations)} and {len(masks)}"
+            )
+        first = self.encode_example(reference_frames, target_frame, conversations[0], masks[0])
+        shared = {
+            key: first[key]
+            for key in ("clip_pixel_values", "sam_pixel_values", "resized_size", "original_size")
+        }
+        rows = [first]
+        for conversation, row_masks in zip(conversations[1:], masks[1:], strict=True):
+            self._check_placeholders(conversation, len(reference_frames), target_frame is not None)
+            input_ids, labels = self.encode_prompt(conversation)
+            row = {**shared, "input_ids": input_ids, "labels": labels, "masks": None}
+            if row_masks is not None:
+                self._check_masks(conversation, row_masks, target_frame)
+                row["masks"] = torch.from_numpy(row_masks.copy())
+            rows.append(row)
+        return rows
+
+    def collate(self, examples: Sequence[dict[str, Any] | list[dict[str, Any]]]) -> dict[str, Any]:
+        """One row per conversation: right-padded ids / labels; sizes and masks stay per-row lists.
+
+        An item is one example or a list of examples about the same frames (:meth:`encode_examples`);
+        CLIP pixels and SAM inputs are kept once per item, and ``image_index`` (``long[placeholders]``,
+        in row order) and ``target_index`` (``long[rows]``, -1 without a target frame) say which
+        frames and which SAM input each row uses (``has_target``: ``target_index >= 0``).
+        """
         if not examples:
             raise ValueError("cannot collate an empty list of examples")
-        length = max(int(e["input_ids"].shape[0]) for e in examples)
+        items = [item if isinstance(item, list) else [item] for item in examples]
+        rows = [row for item in items for row in item]
+        length = max(int(e["input_ids"].shape[0]) for e in rows)
         pad_id = self.tokenizer.pad_token_id
-        input_ids = torch.full((len(examples), length), pad_id, dtype=torch.long)
-        labels = torch.full((len(examples), length), IGNORE_INDEX, dtype=torch.long)
-        attention_mask = torch.zeros((len(examples), length), dtype=torch.long)
-        for row, example in enumerate(examples):
+        input_ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), length), IGNORE_INDEX, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for row, example in enumerate(rows):
             n = example["input_ids"].shape[0]
             input_ids[row, :n] = example["input_ids"]
             labels[row, :n] = example["labels"]
             attention_mask[row, :n] = 1
-        sam = [e["sam_pixel_values"] for e in examples if e["sam_pixel_values"] is not None]
+        frames, sam, image_index, target_index = [], [], [], []
+        num_frames = 0
+        for item in items:
+            pixels = item[0]["clip_pixel_values"]
+            frames.append(pixels)
+            target = -1
+            if item[0]["sam_pixel_values"] is not None:
+                target = len(sam)
+                sam.append(item[0]["sam_pixel_values"])
+            for _ in item:
+                image_index.extend(range(num_frames, num_frames + pixels.shape[0]))
+                target_index.append(target)
+            num_frames += pixels.shape[0]
+        target_index_tensor = torch.tensor(target_index, dtype=torch.long)
         return {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
             "labels": labels,
-            "clip_pixel_values": torch.cat([e["clip_pixel_values"] for e in examples]),
+            "clip_pixel_values": torch.cat(frames),
+            "image_index": torch.tensor(image_index, dtype=torch.long),
             "sam_pixel_values": torch.stack(sam) if sam else None,
-            "has_target": torch.tensor([e["sam_pixel_values"] is not None for e in examples]),
-            "resized_sizes": [e["resized_size"] for e in examples],
-            "original_sizes": [e["original_size"] for e in examples],
-            "masks": [e["masks"] for e in examples],
+            "target_index": target_index_tensor,
+            "has_target": target_index_tensor >= 0,
+            "resized_sizes": [e["resized_size"] for e in rows],
+            "original_sizes": [e["original_size"] for e in rows],
+            "masks": [e["masks"] for e in rows],
         }
 
     def decode_answer(self, token_ids: Sequence[int]) -> str:

@@ -79,6 +79,13 @@ class DatasetLoaderContract(_RegisteredContract):
         ]
         assert listed == from_samples
 
+    def test_same_video_samples_include_the_sample_and_share_its_video(self, dataset: DatasetLoader) -> None:
+        for index in range(min(len(dataset), 4)):
+            group = dataset.same_video_samples(index)
+            assert index in group
+            video_id = dataset[index].video.video_id
+            assert all(dataset[i].video.video_id == video_id for i in group)
+
     def test_picklable_for_dataloader_workers(self, dataset: DatasetLoader) -> None:
         clone = pickle.loads(pickle.dumps(dataset))
         assert len(clone) == len(dataset)

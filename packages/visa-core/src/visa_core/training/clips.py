@@ -11,14 +11,17 @@ This is the one place that decides it (the original spreads it over ``RVOSDatase
 * conversation samples (no query, no masks): the reference frames as above, no target, no mask.
 
 The mask of a target is the union over the query's objects on the target frame (``bool[1, H, W]``,
-one ``[SEG]``), as the original does.
+one ``[SEG]``), as the original does. Several queries of one video can share a clip
+(:meth:`ClipSampler.sample_group`, the original's ``num_classes_per_sample``): one conversation
+each, the same frames.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,19 +177,67 @@ class ClipSampler:
             target_index=-1,
         )
 
+    def sample_group(
+        self, samples: Sequence[Sample], rng: random.Random, negatives: NegativeSource | None = None
+    ) -> list[Clip]:
+        """Clips of several queries about one video that share the frames: the first sample's clip
+        (:meth:`sample`), then each other query's masks on that same target frame (empty for a
+        negative). A query whose masks leave that frame unannotated is left out.
+
+        Raises:
+            DataFormatError: a sample of another video, or one without masks.
+        """
+        first = self.sample(samples[0], rng, negatives)
+        if first.query_text is None:
+            return [first]
+        clips = [first]
+        for other in samples[1:]:
+            label = f"video {other.video.video_id!r}"
+            if other.video.video_id != samples[0].video.video_id:
+                raise DataFormatError(f"{label}: grouped with queries of video {samples[0].video.video_id!r}")
+            if other.query is None or other.masks is None or other.annotated is None:
+                raise DataFormatError(f"{label}: a grouped training sample needs a query with masks")
+            if first.absent:
+                masks, words = np.zeros_like(first.masks), None
+            elif other.annotated[first.target_index]:
+                masks = other.masks[:, first.target_index].any(axis=0, keepdims=True)
+                words = other.query.answer
+            else:
+                continue
+            clips.append(
+                dataclasses.replace(first, query_text=other.query.text, masks=masks, target_words=words)
+            )
+        return clips
+
     def encode(self, sample: Sample, rng: random.Random, negatives: NegativeSource | None = None) -> Any:
         """``processor.encode_example`` of :meth:`sample`'s clip (one item for ``processor.collate``)."""
+        clip = self.sample(sample, rng, negatives)
+        return self._processor().encode_example(
+            clip.reference_frames, clip.target_frame, self._conversation(clip, rng), clip.masks
+        )
+
+    def encode_group(
+        self, samples: Sequence[Sample], rng: random.Random, negatives: NegativeSource | None = None
+    ) -> list[Any]:
+        """``processor.encode_examples`` of :meth:`sample_group`'s clips (one item, frames shared)."""
+        clips = self.sample_group(samples, rng, negatives)
+        conversations = [self._conversation(clip, rng) for clip in clips]
+        return self._processor().encode_examples(
+            clips[0].reference_frames, clips[0].target_frame, conversations, [clip.masks for clip in clips]
+        )
+
+    def _processor(self) -> Any:
         if self.processor is None:
             raise ValueError("ClipSampler.encode needs a processor")
-        clip = self.sample(sample, rng, negatives)
-        conversation = clip.conversation
-        if clip.query_text is not None:
-            conversation = self.processor.make_conversation(
-                clip.query_text,
-                num_reference_frames=len(clip.reference_frames),
-                rng=rng,
-                target=clip.target_words,
-            )
-        return self.processor.encode_example(
-            clip.reference_frames, clip.target_frame, conversation, clip.masks
+        return self.processor
+
+    def _conversation(self, clip: Clip, rng: random.Random) -> Sequence[Turn]:
+        """The clip's conversation, or its query put into the processor's templates."""
+        if clip.query_text is None:
+            return clip.conversation
+        return self._processor().make_conversation(
+            clip.query_text,
+            num_reference_frames=len(clip.reference_frames),
+            rng=rng,
+            target=clip.target_words,
         )

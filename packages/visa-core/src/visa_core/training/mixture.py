@@ -1,7 +1,8 @@
 """The weighted dataset mixture: a map-style dataset whose item ``k`` is fully determined by ``(seed, k)``.
 
-Item ``k`` picks a dataset with probability proportional to its weight, a sample of it uniformly,
-and the clip (frames, target, negative, prompt template) with a random generator seeded by
+Item ``k`` picks a dataset with probability proportional to its weight, a sample of it uniformly
+(plus up to ``queries_per_sample - 1`` other queries of the same video, sharing its frames), and
+the clip (frames, target, negative, prompt template) with a random generator seeded by
 ``(seed, k)`` alone. The DataLoader reads indices ``0, 1, 2, ...`` in order and accelerate shards
 the batches over processes (rank ``r`` of ``W`` gets batches ``r, r + W, ...``), so:
 
@@ -96,7 +97,13 @@ class MixtureDataset(torch.utils.data.Dataset):
                     return other
             return None
 
-        return self.clip_sampler.encode(sample, rng, another_video)
+        wanted = self.clip_sampler.config.queries_per_sample
+        if wanted == 1:
+            return self.clip_sampler.encode(sample, rng, another_video)
+        siblings = [i for i in dataset.same_video_samples(sample_index) if i != sample_index]
+        extra = rng.sample(siblings, min(wanted - 1, len(siblings)))
+        group = [sample, *(dataset[i] for i in extra)]
+        return self.clip_sampler.encode_group(group, rng, another_video)
 
     def shares(self) -> dict[str, float]:
         """Dataset label -> probability, for the run log."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -98,6 +98,7 @@ class MetaExpressionsDataset(DatasetLoader):
                 self.items.append((v, e))
         problems.emit()
         self.skipped = dict(problems.counts)
+        self._samples_of_video: dict[int, tuple[int, ...]] | None = None
 
     def _mask_source(self, root: Path, layout: SplitLayout) -> MaskSource | None:
         if self.config.mask_dict is not None:
@@ -177,6 +178,15 @@ class MetaExpressionsDataset(DatasetLoader):
         return Query(
             self.text_of(expression), expression.exp_id, self.kind_of(video, expression), expression.answer
         )
+
+    def same_video_samples(self, index: int) -> Sequence[int]:
+        """Indices of the expressions of sample ``index``'s video (itself included)."""
+        if self._samples_of_video is None:
+            groups: dict[int, list[int]] = {}
+            for sample_index, (v, _) in enumerate(self.items):
+                groups.setdefault(v, []).append(sample_index)
+            self._samples_of_video = {v: tuple(indices) for v, indices in groups.items()}
+        return self._samples_of_video[self.items[index][0]]
 
     def queries_by_video(self) -> Iterator[tuple[Video, list[Query]]]:
         """Each video with its queries, in sample order, without decoding any mask."""
