@@ -51,7 +51,7 @@ def write_result_json(
     """Write ``OUT/result.json``: per query the answer, the frames chosen and per-frame mask areas."""
     queries = []
     for result, area in zip(results, areas, strict=True):
-        probabilities = 1 / (1 + np.exp(-result.keyframe_logits))
+        probabilities = 0.5 * (1 + np.tanh(0.5 * result.keyframe_logits))  # sigmoid without overflow
         confidence = [
             float(p[m].mean()) if m.any() else 0.0
             for p, m in zip(probabilities, result.keyframe_masks, strict=True)
