@@ -173,6 +173,8 @@ class TrainConfig:
     ``mixed_precision``: ``bf16`` / ``fp16`` on GPU; on CPU the run always uses fp32 (``no``).
     ``cpu_threads``: torch's intra-op threads per process on CPU runs (None: torch's default);
     a tiny model's tensors are small enough that one thread per process can be the faster choice.
+    The thread count changes the order of float sums, so runs that differ in it differ in their
+    last digits, and a long from-scratch run can end far apart: pin it to reproduce a run.
     ``save_every`` / ``log_every`` are in optimizer steps (``save_every`` 0: an epoch);
     ``keep_last`` checkpoints are kept. ``resume``: ``auto`` continues from the newest checkpoint
     in ``output_dir`` when there is one, ``never`` starts afresh (refusing a folder that holds
