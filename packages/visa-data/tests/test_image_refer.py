@@ -54,6 +54,8 @@ def test_one_sample_per_sentence_with_the_referred_mask(tmp_path: Path, name: st
     assert [s.query.query_id for s in dataset] == ["0_0", "0_1", "1_10"]
     for sample in dataset:
         assert np.array_equal(sample.masks[0, 0], tree["masks"][sample.meta["ann_id"]])
+    # the two sentences about the first image can share a training clip; the dog's image has one
+    assert [tuple(dataset.same_video_samples(i)) for i in range(3)] == [(0, 1), (0, 1), (2,)]
     test = visa_core.build("dataset", name, root=tmp_path, split="testA")
     assert [s.query.text for s in test] == ["the person"]
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from visa_core.annotations import decode_segmentation, read_json, require_key
 from visa_core.errors import DataFormatError
 from visa_core.types import Query, Sample
+from visa_data.grouping import group_indices
 from visa_data.image.base import ImageSegmentationLoader
 from visa_data.image.frames import image_video
 
@@ -85,6 +87,7 @@ class ReferLoader(ImageSegmentationLoader):
         self._images = self._read_images(instances)
         self._annotations = self._read_annotations(instances)
         self._expressions = self._read_expressions(read_refs(self.refs_file, self.name))
+        self._samples_of_image = group_indices(expression.image_id for expression in self._expressions)
 
     def _read_images(self, instances: Any) -> dict[int, tuple[str, int, int]]:
         path, images = self.instances_file, {}
@@ -146,6 +149,11 @@ class ReferLoader(ImageSegmentationLoader):
 
     def __len__(self) -> int:
         return len(self._expressions)
+
+    def same_video_samples(self, index: int) -> Sequence[int]:
+        """Indices of the sentences about sample ``index``'s image (itself included): the original
+        asks up to 3 of them per training sample."""
+        return self._samples_of_image[self._expressions[index].image_id]
 
     def __getitem__(self, index: int) -> Sample:
         expression = self._expressions[index]

@@ -15,6 +15,7 @@ from visa_core.errors import ComponentOptionError, DataFormatError
 from visa_core.interfaces import DatasetLoader
 from visa_core.types import Query, QueryKind, Sample
 from visa_core.video import Video
+from visa_data.grouping import group_indices
 from visa_data.video.masks import ForegroundMasks, MaskDictMasks, MaskSource, PngMasks
 from visa_data.video.problems import ProblemLog
 
@@ -98,7 +99,7 @@ class MetaExpressionsDataset(DatasetLoader):
                 self.items.append((v, e))
         problems.emit()
         self.skipped = dict(problems.counts)
-        self._samples_of_video: dict[int, tuple[int, ...]] | None = None
+        self._samples_of_video = group_indices(v for v, _ in self.items)
 
     def _mask_source(self, root: Path, layout: SplitLayout) -> MaskSource | None:
         if self.config.mask_dict is not None:
@@ -181,11 +182,6 @@ class MetaExpressionsDataset(DatasetLoader):
 
     def same_video_samples(self, index: int) -> Sequence[int]:
         """Indices of the expressions of sample ``index``'s video (itself included)."""
-        if self._samples_of_video is None:
-            groups: dict[int, list[int]] = {}
-            for sample_index, (v, _) in enumerate(self.items):
-                groups.setdefault(v, []).append(sample_index)
-            self._samples_of_video = {v: tuple(indices) for v, indices in groups.items()}
         return self._samples_of_video[self.items[index][0]]
 
     def queries_by_video(self) -> Iterator[tuple[Video, list[Query]]]:
