@@ -215,12 +215,9 @@ class VisaForSegmentation(PreTrainedModel):
                         f"{target.shape[0]} target masks"
                     )
         if target_index is None:
-            has = (
-                torch.zeros(len(seg_embeddings), dtype=torch.bool)
-                if has_target is None
-                else has_target.bool()
-            )
-            target_index = torch.where(has.cpu(), has.cpu().long().cumsum(0) - 1, -1)
+            rows = len(seg_embeddings)
+            has = torch.zeros(rows, dtype=torch.bool) if has_target is None else has_target.bool().cpu()
+            target_index = torch.where(has, has.long().cumsum(0) - 1, -1)  # SAM inputs follow in row order
         pred_masks = self._masks_for_batch(
             seg_embeddings, sam_pixel_values, target_index.cpu(), resized_sizes, original_sizes
         )
