@@ -62,14 +62,18 @@ def test_only_answers_are_supervised_and_seg_id_is_looked_up(processor):
     assert (labels[ids == processor.image_token_id] == IGNORE_INDEX).all()
 
 
-@pytest.mark.parametrize("answer", templates.ANSWER_TEMPLATES)
+@pytest.mark.parametrize("answer", [*templates.ANSWER_TEMPLATES, "Four.", "A large red circle.", "No."])
 def test_generation_prompt_is_followed_by_a_supervised_token(processor, answer):
-    """What a model generates first after ``ASSISTANT:`` is what training supervised there."""
+    """What a model generates first after ``ASSISTANT:`` is what training supervised there, also
+    when the tiny byte-level vocabulary splits the separator space off the answer's first word."""
     turns = processor.make_conversation("the dog", 1, None, answer=answer)
-    ids, labels = processor.encode_prompt(turns)
-    prompt, _ = processor.encode_prompt(turns[:1], add_generation_prompt=True)
-    assert ids[: len(prompt)].tolist() == prompt.tolist()
-    assert labels[len(prompt)] == ids[len(prompt)]
+    follow_up = [*turns, Turn("human", "and then?"), Turn("gpt", answer)]
+    ids, labels = processor.encode_prompt(follow_up)
+    for asked in (turns[:1], follow_up[:3]):
+        prompt, _ = processor.encode_prompt(asked, add_generation_prompt=True)
+        assert ids[: len(prompt)].tolist() == prompt.tolist()
+        assert labels[len(prompt)] == ids[len(prompt)]
+    assert processor.decode_answer(ids[labels != IGNORE_INDEX][: len(ids)].tolist()).startswith(answer)
 
 
 def test_sam_preprocess_resizes_longest_side_normalises_and_pads():

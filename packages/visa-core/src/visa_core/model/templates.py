@@ -76,8 +76,11 @@ def conversation_segments(
 ) -> list[tuple[str, bool]]:
     """The ``llava_v1`` prompt as ``(text, is_answer)`` pieces; their concatenation is the prompt.
 
-    Layout: ``"{system} USER: {q} ASSISTANT: {a}</s>USER: ..."``; answers include their ``</s>``.
-    With ``add_generation_prompt`` the prompt ends with ``"ASSISTANT:"`` for the model to continue.
+    Layout: ``"{system} USER: {q} ASSISTANT: {a}</s>USER: ..."``; answer pieces hold the space
+    before the answer and its ``</s>``, so the first supervised token is the one that carries that
+    space (Llama's ``"▁Sure"``; a lone ``"Ġ"`` when a byte-level vocabulary has no ``"ĠFour"``),
+    which is what a model generates first after a generation prompt, which ends with
+    ``"ASSISTANT:"`` (``add_generation_prompt``).
     """
     pieces: list[tuple[str, bool]] = [(SYSTEM_PROMPT + SEP, False)]
     for index, turn in enumerate(turns):
@@ -85,12 +88,9 @@ def conversation_segments(
         if turn.role != expected:
             raise ValueError(f"turn {index} must be a {expected!r} turn, got {turn.role!r}")
         if turn.role == "human":
-            pieces.append((f"{ROLES['human']}: {turn.text}{SEP}{ROLES['gpt']}: ", False))
+            pieces.append((f"{ROLES['human']}: {turn.text}{SEP}{ROLES['gpt']}:", False))
         else:
-            pieces.append((turn.text + SEP2, True))
-    if add_generation_prompt:
-        if turns and turns[-1].role != "human":
-            raise ValueError("a generation prompt must end with a human turn")
-        text, is_answer = pieces[-1]
-        pieces[-1] = (text.rstrip(" "), is_answer)
+            pieces.append((f" {turn.text}{SEP2}", True))
+    if add_generation_prompt and turns and turns[-1].role != "human":
+        raise ValueError("a generation prompt must end with a human turn")
     return pieces
