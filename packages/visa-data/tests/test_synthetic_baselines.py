@@ -3,6 +3,8 @@ annotations; the random baseline picks only visible objects; the largest baselin
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +58,12 @@ def test_baselines_choose_visible_and_largest_objects() -> None:
     picks = {n for track in tracks for n, m in enumerate(masks) if np.array_equal(track, m)}
     assert picks == {0, 2}
     assert not random_object_track(np.zeros((2, 2, 4, 4), dtype=bool), rng).any()
+
+
+def test_a_dataset_of_another_generator_format_is_refused(written: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(written, old)
+    manifest = json.loads((old / "synthetic.json").read_text())
+    (old / "synthetic.json").write_text(json.dumps({**manifest, "format": manifest["format"] - 1}))
+    with pytest.raises(DataFormatError, match="generator format"):
+        object_masks(old, "vid00000")

@@ -27,14 +27,21 @@ def object_masks(root: Path, video_id: str) -> np.ndarray:
     """Visible-part masks ``bool[N, T, H, W]`` of every object of ``video_id`` in the dataset at ``root``.
 
     Raises:
-        DataFormatError: ``root`` holds no synthetic manifest, or ``video_id`` is not one of its items.
+        DataFormatError: ``root`` holds no synthetic manifest, one of another generator format, or
+            ``video_id`` is not one of its items.
     """
-    from visa_data.synthetic.generate import MANIFEST, SyntheticConfig, make_video
+    from visa_data.synthetic.generate import FORMAT_VERSION, MANIFEST, SyntheticConfig, make_video
 
     manifest_path = Path(root) / MANIFEST
     if not manifest_path.is_file():
         raise DataFormatError(f"{root}: no {MANIFEST}; object masks need a dataset written by the generator")
-    config = SyntheticConfig(**json.loads(manifest_path.read_text(encoding="utf-8"))["config"])
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT_VERSION:
+        raise DataFormatError(
+            f"{manifest_path}: written by generator format {manifest.get('format')}, this one is "
+            f"{FORMAT_VERSION}; its objects cannot be regenerated (write the dataset again)"
+        )
+    config = SyntheticConfig(**manifest["config"])
     match = _VIDEO_ID.match(video_id)
     still = match is not None and match.group(1) == "img"
     count = config.images if still else config.videos
