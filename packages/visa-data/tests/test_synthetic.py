@@ -166,3 +166,15 @@ class TestSyntheticQAContract(DatasetLoaderContract):
     @pytest.fixture
     def dataset(self, written: Path):
         return visa_core.build("dataset", "synthetic_qa", root=written, split="valid")
+
+
+def test_conversations_name_every_visible_object_with_its_size() -> None:
+    from visa_data.synthetic.qa import conversation
+
+    for index in range(20):
+        item = make_video(index, SyntheticConfig(videos=20))
+        turns = conversation(item, "JPEGImages/x", [], index)["conversations"]
+        assert turns[2]["value"] == "Which objects are in the video?"
+        listed = turns[3]["value"].rstrip(".").lower().replace(" and ", ", ").split(", ")
+        visible_objects = [o for o, m in zip(item.scene.objects, item.masks, strict=True) if m.any()]
+        assert sorted(listed) == sorted(f"a {o.size} {o.name}" for o in visible_objects)

@@ -27,8 +27,9 @@ from visa_data.synthetic.render import render
 from visa_data.synthetic.scene import Scene, sample_scene
 
 MANIFEST = "synthetic.json"
-FORMAT_VERSION = 2
-"""2: expressions with a target carry ``answer`` (the target named in words)."""
+FORMAT_VERSION = 3
+"""2: expressions with a target carry ``answer`` (the target named in words); 3: conversations
+list the objects."""
 
 
 @dataclass(frozen=True)

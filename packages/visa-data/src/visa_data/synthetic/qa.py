@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from visa_data.synthetic.scene import COLOURS, SHAPES
+
 if TYPE_CHECKING:
     from visa_data.synthetic.generate import SyntheticVideo
 
@@ -18,11 +20,15 @@ NUMBERS = ("no", "one", "two", "three", "four", "five")
 
 
 def conversation(item: SyntheticVideo, folder: str, frames: list[str], index: int) -> dict[str, Any]:
-    """A 2-3 turn conversation: the object count, then questions whose answers the queries fix."""
+    """A 3-4 turn conversation: the object count, every visible object named with its size, then
+    up to two questions whose answers the queries fix."""
     rng = np.random.default_rng([index, len(item.queries)])
     visible = [n for n in range(len(item.scene.objects)) if item.masks[n].any()]
     medium = "image" if len(item.frames) == 1 else "video"
-    pairs = [(f"How many objects are in the {medium}?", f"{NUMBERS[len(visible)].capitalize()}.")]
+    pairs = [
+        (f"How many objects are in the {medium}?", f"{NUMBERS[len(visible)].capitalize()}."),
+        (f"Which objects are in the {medium}?", _inventory(item, visible)),
+    ]
     extra = _attribute_questions(item, visible) + _reasoning_questions(item)
     if extra:
         chosen = rng.choice(len(extra), size=min(2, len(extra)), replace=False)
@@ -32,6 +38,20 @@ def conversation(item: SyntheticVideo, folder: str, frames: list[str], index: in
         prefix = f"<{medium}>\n" if turn == 0 else ""
         turns += [{"from": "human", "value": prefix + question}, {"from": "gpt", "value": answer}]
     return {"id": item.video_id, "video": folder, "frames": frames, "conversations": turns}
+
+
+def _inventory(item: SyntheticVideo, visible: list[int]) -> str:
+    """ "A large red circle and a small blue square." (colour order, then shape order; "Nothing."
+    when none is visible)."""
+    objects = sorted(
+        (item.scene.objects[n] for n in visible),
+        key=lambda o: (list(COLOURS).index(o.colour), SHAPES.index(o.shape)),
+    )
+    names = [f"a {o.size} {o.name}" for o in objects]
+    if not names:
+        return "Nothing."
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{listed[0].upper()}{listed[1:]}."
 
 
 def _attribute_questions(item: SyntheticVideo, visible: list[int]) -> list[tuple[str, str]]:
