@@ -26,6 +26,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,15 @@ TABLE_METRICS = (("J", "J"), ("F", "F"), ("J&F", "JF"), ("R", "R"))
 
 @dataclass(frozen=True)
 class SyntheticEvaluation:
-    """Scores of the model and the baselines (``RevosSummary``, x100), answer statistics, files."""
+    """Scores of the model and the baselines (``RevosSummary``, x100), answer statistics, the
+    (right, asked) question-answer turns per kind (:func:`conversation_accuracy`), files."""
 
     model: RevosSummary
     name_given: RevosSummary
     baselines: dict[str, RevosSummary]
     results: list[ExpressionResult]
     answers: AnswerStatistics
+    conversations: dict[str, tuple[int, int]]
     example: Path | None
     seconds: float
     text: str
@@ -94,13 +97,25 @@ def evaluate_synthetic(
     truth = revos.RevosGroundTruth.open(root, split)
     baselines = score_baselines(truth, root, seed)
     answers = answer_statistics(pred_dir / "predictions.jsonl", results, expected_names(truth))
+    conversations = conversation_accuracy(pipeline, build("dataset", "synthetic_qa", root=root, split=split))
     example = write_reasoning_example(pipeline, dataset, out / "example")
     seconds = time.perf_counter() - started
     text = format_report(
-        summary, name_given, baselines, results, answers, example, seconds, selector, propagator
+        summary,
+        name_given,
+        baselines,
+        results,
+        answers,
+        conversations,
+        example,
+        seconds,
+        selector,
+        propagator,
     )
-    _write_json(out / "evaluation.json", summary, name_given, baselines, answers, results)
-    return SyntheticEvaluation(summary, name_given, baselines, results, answers, example, seconds, text)
+    _write_json(out / "evaluation.json", summary, name_given, baselines, answers, conversations, results)
+    return SyntheticEvaluation(
+        summary, name_given, baselines, results, answers, conversations, example, seconds, text
+    )
 
 
 def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) -> dict[str, RevosSummary]:
@@ -170,6 +185,54 @@ def answer_statistics(
     return AnswerStatistics(without_seg, {kind: (r, n) for kind, (r, n) in named.items()}, texts)
 
 
+QUESTION_KINDS = (
+    ("How many", "how many"),
+    ("Which objects", "which objects"),
+    ("What ", "colour or shape"),
+    ("Which is", "which is (reasoning)"),
+    ("Is there", "is there"),
+)
+"""Question prefix -> kind of the synthetic conversations (``visa_data.synthetic.qa``)."""
+
+
+def conversation_accuracy(pipeline: Any, dataset: Any) -> dict[str, tuple[int, int]]:
+    """(answers exactly right, questions) per question kind over the split's conversations.
+
+    Each question is answered greedily after the conversation's own earlier answers, about the
+    reference frames the pipeline's keyframe selector picks: perception ("which objects"), then
+    reasoning in words, apart from choosing a mask.
+    """
+    import torch
+
+    from visa_core.model.templates import place_frames
+
+    counts: dict[str, list[int]] = {kind: [0, 0] for _, kind in QUESTION_KINDS}
+    for index in range(len(dataset)):
+        sample = dataset[index]
+        first_question = sample.conversation[0].text.split("\n")[-1]
+        choose = partial(selected_references, pipeline.selector, sample.video, first_question)
+        references, turns = place_frames(sample.conversation, len(sample.video), choose)
+        frames = [sample.video.frames[i] for i in references]
+        for k in range(0, len(turns) - 1, 2):
+            question, truth = turns[k].text.split("\n")[-1], turns[k + 1].text
+            kind = next((kind for prefix, kind in QUESTION_KINDS if question.startswith(prefix)), None)
+            if kind is None:
+                continue
+            with torch.inference_mode():
+                said = pipeline.model.reply(pipeline.processor, frames, turns[: k + 1])
+            counts[kind][0] += said.strip() == truth.strip()
+            counts[kind][1] += 1
+    return {kind: (right, asked) for kind, (right, asked) in counts.items() if asked}
+
+
+def selected_references(selector: Any, video: Any, question: str) -> list[int]:
+    """The reference frames ``selector`` picks for ``question`` (the target alone when it picks none)."""
+    from visa_core.types import Query
+
+    selection = selector.select(video, Query(question))
+    return list(selection.references) or [selection.target]
+
+
 def write_reasoning_example(pipeline: Any, dataset: Any, out: Path) -> Path | None:
     """Run the pipeline on the split's first reasoning expression and draw it into ``OUT/overlay.mp4``
     (with its mask PNGs and ``result.json``). None when the split has no reasoning expression."""
@@ -216,6 +279,7 @@ def format_report(
     baselines: dict[str, RevosSummary],
     results: Sequence[ExpressionResult],
     answers: AnswerStatistics,
+    conversations: dict[str, tuple[int, int]],
     example: Path | None,
     seconds: float,
     selector: str,
@@ -255,6 +319,9 @@ def format_report(
     if answers.named:
         right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in answers.named.items())
         lines.append(f"answers that name the right object before [SEG]: {right}")
+    if conversations:
+        right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in conversations.items())
+        lines.append(f"question-answer turns answered exactly (text only, no mask): {right}")
     common = ", ".join(f"{text!r} x{count}" for text, count in answers.texts.most_common(4))
     lines.append(f"most frequent answers: {common}")
     lines.append("J&F per query family (x100):")
@@ -271,6 +338,7 @@ def _write_json(
     name_given: RevosSummary,
     baselines: dict[str, RevosSummary],
     answers: AnswerStatistics,
+    conversations: dict[str, tuple[int, int]],
     results: Sequence[ExpressionResult],
 ) -> None:
     document = {
@@ -280,6 +348,7 @@ def _write_json(
         "answers_without_seg": answers.without_seg,
         "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in answers.named.items()},
         "answers": dict(answers.texts.most_common()),
+        "conversations_answered": {kind: {"right": r, "of": n} for kind, (r, n) in conversations.items()},
         "families": {name: {"n": n, "JF": score} for name, (n, score) in family_scores(results).items()},
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

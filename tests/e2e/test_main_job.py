@@ -72,6 +72,13 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
     assert sum(kind["of"] for kind in named.values()) == len(with_target) > 0
     assert all(0 <= kind["right"] <= kind["of"] for kind in named.values())
     assert "answers that name the right object before [SEG]:" in printed
+    asked = document["conversations_answered"]
+    conversations = json.loads((data / "qa" / "qa_valid.json").read_text())
+    assert asked["which objects"]["of"] == len(conversations)  # every conversation lists the objects
+    questions = sum(len(c["conversations"]) // 2 for c in conversations)
+    assert sum(kind["of"] for kind in asked.values()) == questions
+    assert all(0 <= kind["right"] <= kind["of"] for kind in asked.values())
+    assert "question-answer turns answered exactly" in printed
     assert (out / "example" / "overlay.mp4").stat().st_size > 0
     assert json.loads((out / "example" / "result.json").read_text())["queries"][0]["text"]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 import torch
 
 
@@ -48,3 +49,22 @@ def test_teacher_forced_segment_and_explicit_no_seg_report(tiny_model, processor
         none = tiny_model.segment(processor, frames[:2], frames[3], "the dog", answer="There is no dog.")
     assert not none.has_seg and none.mask_logits.shape == (0, 48, 64) and none.seg_embeddings.shape[0] == 0
     assert "contains no [SEG]" in caplog.text
+
+
+def test_reply_answers_the_last_turn_after_the_given_answers(tiny_model, processor, frames):
+    from visa_core.types import Turn
+
+    words = processor.tokenizer("Four. A red circle.", add_special_tokens=False)["input_ids"]
+    turns = [
+        Turn("human", "(0)<image>, (1)<image>\nHow many objects are there?"),
+        Turn("gpt", "Two."),
+        Turn("human", "Which objects are there?"),
+    ]
+    handle = _force_answer(tiny_model, [*words, processor.tokenizer.eos_token_id])
+    try:
+        said = tiny_model.reply(processor, frames[:2], turns, max_new_tokens=20)
+    finally:
+        handle.remove()
+    assert said == "Four. A red circle."
+    with pytest.raises(ValueError, match="2 <image> placeholders but 3 frames"):
+        tiny_model.reply(processor, frames[:3], turns)

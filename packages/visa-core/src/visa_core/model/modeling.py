@@ -23,6 +23,7 @@ from visa_core.model.sam import SamParts
 from visa_core.model.sequence import ExpandedSequence, expand_images, seg_state_positions
 from visa_core.model.token_merging import merge_tokens
 from visa_core.model.tokenization import IGNORE_INDEX
+from visa_core.types import Turn
 
 logger = logging.getLogger(__name__)
 
@@ -318,6 +319,24 @@ class VisaForSegmentation(PreTrainedModel):
             embeddings = target_embedding() if callable(target_embedding) else target_embedding
         logits = self.decode_masks(embeddings, seg_embeddings, processor, (height, width))
         return SegmentationOutput(answer_text, logits, seg_embeddings.float().cpu(), True)
+
+    def reply(
+        self,
+        processor: Any,
+        frames: Sequence[np.ndarray],
+        conversation: Sequence[Turn],
+        max_new_tokens: int = 64,
+    ) -> str:
+        """The greedy answer to the last (human) turn of ``conversation``, whose ``<image>``
+        placeholders show ``frames`` (``uint8[H, W, 3]``) in order; earlier answers stay as given.
+
+        Raises:
+            ValueError: the placeholders and ``frames`` disagree, or the last turn is not a question.
+        """
+        processor.check_placeholders(conversation, len(frames), False)
+        input_ids, _ = processor.encode_prompt(conversation, add_generation_prompt=True)
+        _, text = self._generate(processor, input_ids, self.frame_tokens(processor, frames), max_new_tokens)
+        return text
 
     def _generate(
         self, processor: Any, input_ids: torch.Tensor, frame_tokens: torch.Tensor, max_new_tokens: int

@@ -179,7 +179,7 @@ class VisaProcessor:
                 or masks do not match the target frame.
         """
         frames = [*reference_frames, *([] if target_frame is None else [target_frame])]
-        self._check_placeholders(conversation, len(reference_frames), target_frame is not None)
+        self.check_placeholders(conversation, len(reference_frames), target_frame is not None)
         input_ids, labels = self.encode_prompt(conversation)
         example: dict[str, Any] = {
             "input_ids": input_ids,
@@ -203,7 +203,7 @@ class VisaProcessor:
         return example
 
     @staticmethod
-    def _check_placeholders(conversation: Sequence[Turn], num_references: int, has_target: bool) -> None:
+    def check_placeholders(conversation: Sequence[Turn], num_references: int, has_target: bool) -> None:
         """Raise ValueError unless the conversation has one ``<image>`` per frame."""
         num_placeholders = sum(turn.text.count(IMAGE_TOKEN) for turn in conversation)
         if num_placeholders != num_references + has_target:
@@ -252,7 +252,7 @@ class VisaProcessor:
         }
         rows = [first]
         for conversation, row_masks in zip(conversations[1:], masks[1:], strict=True):
-            self._check_placeholders(conversation, len(reference_frames), target_frame is not None)
+            self.check_placeholders(conversation, len(reference_frames), target_frame is not None)
             input_ids, labels = self.encode_prompt(conversation)
             row = {**shared, "input_ids": input_ids, "labels": labels, "masks": None}
             if row_masks is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from visa_core.types import Turn
 
@@ -47,6 +47,37 @@ SEP, SEP2 = " ", "</s>"
 def reference_video_text(num_frames: int) -> str:
     """``"(0)<image>, (1)<image>, ..."`` for ``num_frames`` reference frames."""
     return ", ".join(f"({i}){IMAGE_TOKEN}" for i in range(num_frames))
+
+
+def show_reference_video(turns: Sequence[Turn], num_frames: int) -> list[Turn]:
+    """The turns with their first ``<video>`` replaced by ``num_frames`` numbered ``<image>``
+    placeholders (:func:`reference_video_text`); without one they open the first turn."""
+    frames_text = reference_video_text(num_frames)
+    if any(VIDEO_PLACEHOLDER in turn.text for turn in turns):
+        return [Turn(t.role, t.text.replace(VIDEO_PLACEHOLDER, frames_text, 1)) for t in turns]
+    first, *rest = turns
+    return [Turn(first.role, f"{frames_text}\n{first.text}"), *rest]
+
+
+def place_frames(
+    turns: Sequence[Turn], num_frames: int, choose_references: Callable[[], list[int]]
+) -> tuple[list[int], list[Turn]]:
+    """The frames a conversation about a ``num_frames``-frame video shows, and its turns with one
+    ``<image>`` per frame: ``<image>`` placeholders without a ``<video>`` take every frame, in
+    order; otherwise ``choose_references()`` picks the frames (:func:`show_reference_video`).
+
+    Raises:
+        ValueError: ``<image>`` placeholders whose count is not ``num_frames``.
+    """
+    num_images = sum(turn.text.count(IMAGE_TOKEN) for turn in turns)
+    if num_images and not any(VIDEO_PLACEHOLDER in turn.text for turn in turns):
+        if num_images != num_frames:
+            raise ValueError(
+                f"the conversation has {num_images} {IMAGE_TOKEN} placeholders but {num_frames} frames"
+            )
+        return list(range(num_frames)), list(turns)
+    references = choose_references()
+    return references, show_reference_video(turns, len(references))
 
 
 def question_text(query: str, num_reference_frames: int, rng: random.Random | None = None) -> str:

@@ -148,25 +148,15 @@ class ClipSampler:
         """Reference frames for a conversation; its ``<video>`` (or, with none, the start of its
         first turn) becomes ``(0)<image>, (1)<image>, ...``; ``k`` ``<image>`` placeholders take all
         ``k`` frames."""
-        from visa_core.model.templates import IMAGE_TOKEN, VIDEO_PLACEHOLDER, reference_video_text
+        from visa_core.model.templates import place_frames
 
-        video, turns = sample.video, list(sample.conversation)
-        num_images = sum(turn.text.count(IMAGE_TOKEN) for turn in turns)
-        has_video = any(VIDEO_PLACEHOLDER in turn.text for turn in turns)
-        if num_images and not has_video:
-            if num_images != len(video):
-                raise DataFormatError(
-                    f"video {video.video_id!r}: the conversation has {num_images} {IMAGE_TOKEN} "
-                    f"placeholders but {len(video)} frames"
-                )
-            references = list(range(len(video)))
-        else:
-            references = self.reference_indices(len(video), rng)
-            frames_text = reference_video_text(len(references))
-            if has_video:
-                turns = [Turn(t.role, t.text.replace(VIDEO_PLACEHOLDER, frames_text, 1)) for t in turns]
-            else:
-                turns[0] = Turn(turns[0].role, f"{frames_text}\n{turns[0].text}")
+        video = sample.video
+        try:
+            references, turns = place_frames(
+                sample.conversation, len(video), lambda: self.reference_indices(len(video), rng)
+            )
+        except ValueError as error:
+            raise DataFormatError(f"video {video.video_id!r}: {error}") from None
         return Clip(
             reference_frames=tuple(video.frames[i] for i in references),
             target_frame=None,
