@@ -213,13 +213,15 @@ def conversation_accuracy(pipeline: Any, dataset: Any) -> dict[str, tuple[int, i
         choose = partial(selected_references, pipeline.selector, sample.video, first_question)
         references, turns = place_frames(sample.conversation, len(sample.video), choose)
         frames = [sample.video.frames[i] for i in references]
+        with torch.inference_mode():
+            tokens = pipeline.model.frame_tokens(pipeline.processor, frames)
         for k in range(0, len(turns) - 1, 2):
             question, truth = turns[k].text.split("\n")[-1], turns[k + 1].text
             kind = next((kind for prefix, kind in QUESTION_KINDS if question.startswith(prefix)), None)
             if kind is None:
                 continue
             with torch.inference_mode():
-                said = pipeline.model.reply(pipeline.processor, frames, turns[: k + 1])
+                said = pipeline.model.reply(pipeline.processor, frames, turns[: k + 1], frame_tokens=tokens)
             counts[kind][0] += said.strip() == truth.strip()
             counts[kind][1] += 1
     return {kind: (right, asked) for kind, (right, asked) in counts.items() if asked}

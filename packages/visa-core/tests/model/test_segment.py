@@ -66,5 +66,12 @@ def test_reply_answers_the_last_turn_after_the_given_answers(tiny_model, process
     finally:
         handle.remove()
     assert said == "Four. A red circle."
+    tokens = tiny_model.frame_tokens(processor, frames[:2])
+    handle = _force_answer(tiny_model, [*words, processor.tokenizer.eos_token_id])
+    try:
+        again = tiny_model.reply(processor, frames[:2], turns, max_new_tokens=20, frame_tokens=tokens)
+    finally:
+        handle.remove()
+    assert again == said
     with pytest.raises(ValueError, match="2 <image> placeholders but 3 frames"):
         tiny_model.reply(processor, frames[:3], turns)

@@ -326,16 +326,24 @@ class VisaForSegmentation(PreTrainedModel):
         frames: Sequence[np.ndarray],
         conversation: Sequence[Turn],
         max_new_tokens: int = 64,
+        *,
+        frame_tokens: torch.Tensor | None = None,
     ) -> str:
         """The greedy answer to the last (human) turn of ``conversation``, whose ``<image>``
         placeholders show ``frames`` (``uint8[H, W, 3]``) in order; earlier answers stay as given.
+
+        Args:
+            frame_tokens: precomputed :meth:`frame_tokens` of ``frames`` (several turns about the
+                same frames encode them once); the frames are then only counted, never read.
 
         Raises:
             ValueError: the placeholders and ``frames`` disagree, or the last turn is not a question.
         """
         processor.check_placeholders(conversation, len(frames), False)
+        if frame_tokens is None:
+            frame_tokens = self.frame_tokens(processor, frames)
         input_ids, _ = processor.encode_prompt(conversation, add_generation_prompt=True)
-        _, text = self._generate(processor, input_ids, self.frame_tokens(processor, frames), max_new_tokens)
+        _, text = self._generate(processor, input_ids, frame_tokens, max_new_tokens)
         return text
 
     def _generate(
