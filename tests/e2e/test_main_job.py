@@ -79,6 +79,10 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
     assert sum(kind["of"] for kind in asked.values()) == questions
     assert all(0 <= kind["right"] <= kind["of"] for kind in asked.values())
     assert "question-answer turns answered exactly" in printed
+    shares = document["seg_prompt_variance_shares"]
+    assert set(shares) == {"colour", "shape", "both"}
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert "[SEG] prompt of each name teacher-forced" in printed
     assert (out / "example" / "overlay.mp4").stat().st_size > 0
     assert json.loads((out / "example" / "result.json").read_text())["queries"][0]["text"]
 
@@ -121,3 +125,47 @@ def test_query_families(examples):
         query_family("the object with the same colour as the triangle", 1)
         == "reasoning: the object with the same colour as the <shape>"
     )
+
+
+class _PromptsOf:
+    """A stand-in pipeline whose ``[SEG]`` prompt of "the <colour> <shape>" is ``prompt(colour, shape)``."""
+
+    def __init__(self, prompt):
+        from types import SimpleNamespace
+
+        from visa_core.model.prompt_styles import prompt_style
+
+        self.prompt = prompt
+        self.processor = SimpleNamespace(style=prompt_style("visa"))
+
+    def answer(self, video, query, answer):
+        from types import SimpleNamespace
+
+        import torch
+
+        assert answer == f"It is {query.text} [SEG]."
+        _, colour, shape = query.text.split()
+        return SimpleNamespace(seg_embeddings=torch.tensor([self.prompt(colour, shape)], dtype=torch.float32))
+
+
+def test_prompt_word_shares_split_the_variance_between_colour_and_shape(examples):
+    from types import SimpleNamespace
+
+    from evaluate_synthetic import prompt_word_shares
+    from visa_data.synthetic.scene import COLOURS, SHAPES
+
+    dataset = SimpleNamespace(queries_by_video=lambda: iter([("video", [])]))
+    colour_axis = {c: float(i) for i, c in enumerate(COLOURS)}
+    shape_axis = {s: float(i) for i, s in enumerate(SHAPES)}
+
+    shape_only = prompt_word_shares(_PromptsOf(lambda c, s: [0.0, shape_axis[s]]), dataset)
+    assert shape_only == pytest.approx({"colour": 0.0, "shape": 1.0, "both": 0.0})
+
+    additive = prompt_word_shares(_PromptsOf(lambda c, s: [colour_axis[c], shape_axis[s]]), dataset)
+    # colours 0..3 (variance 1.25 per name) and shapes 0..2 (variance 2/3) on separate axes
+    assert additive["colour"] == pytest.approx(1.25 / (1.25 + 2 / 3))
+    assert additive["both"] == pytest.approx(0.0, abs=1e-9)
+
+    interaction = _PromptsOf(lambda c, s: [(colour_axis[c] - 1.5) * (shape_axis[s] - 1)])
+    product = prompt_word_shares(interaction, dataset)
+    assert product == pytest.approx({"colour": 0.0, "shape": 0.0, "both": 1.0})
