@@ -246,9 +246,9 @@ def prompt_word_shares(pipeline: Any, dataset: Any, videos: int = 4) -> dict[str
     from visa_data.synthetic.scene import COLOURS, SHAPES
 
     style = pipeline.processor.style
+    names = [f"the {colour} {shape}" for colour in COLOURS for shape in SHAPES]
     shares: dict[str, list[float]] = {"colour": [], "shape": [], "both": []}
     for video, _ in itertools.islice(dataset.queries_by_video(), videos):
-        names = [f"the {colour} {shape}" for colour in COLOURS for shape in SHAPES]
         results = [pipeline.answer(video, Query(name), answer=style.answer(target=name)) for name in names]
         prompts = np.stack([result.seg_embeddings[0].numpy() for result in results])
         prompts = prompts.reshape(len(COLOURS), len(SHAPES), -1)
