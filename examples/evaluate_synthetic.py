@@ -48,7 +48,8 @@ TABLE_METRICS = (("J", "J"), ("F", "F"), ("J&F", "JF"), ("R", "R"))
 class SyntheticEvaluation:
     """Scores of the model and the baselines (``RevosSummary``, x100), answer statistics, the
     (right, asked) question-answer turns per kind (:func:`conversation_accuracy`), which word of
-    an object's name its ``[SEG]`` prompt follows (:func:`prompt_word_shares`), files."""
+    an object's name its ``[SEG]`` prompt follows (:func:`prompt_word_shares`), files, and the
+    keyframe selector and propagator that were used; ``text`` is the printable report."""
 
     model: RevosSummary
     name_given: RevosSummary
@@ -59,7 +60,12 @@ class SyntheticEvaluation:
     prompt_words: dict[str, float]
     example: Path | None
     seconds: float
-    text: str
+    selector: str
+    propagator: str
+
+    @property
+    def text(self) -> str:
+        return format_report(self)
 
 
 def evaluate_synthetic(
@@ -103,8 +109,7 @@ def evaluate_synthetic(
     conversations = conversation_accuracy(pipeline, build("dataset", "synthetic_qa", root=root, split=split))
     prompt_words = prompt_word_shares(pipeline, dataset)
     example = write_reasoning_example(pipeline, dataset, out / "example")
-    seconds = time.perf_counter() - started
-    text = format_report(
+    evaluation = SyntheticEvaluation(
         summary,
         name_given,
         baselines,
@@ -113,16 +118,12 @@ def evaluate_synthetic(
         conversations,
         prompt_words,
         example,
-        seconds,
+        time.perf_counter() - started,
         selector,
         propagator,
     )
-    _write_json(
-        out / "evaluation.json", summary, name_given, baselines, answers, conversations, prompt_words, results
-    )
-    return SyntheticEvaluation(
-        summary, name_given, baselines, results, answers, conversations, prompt_words, example, seconds, text
-    )
+    _write_json(out / "evaluation.json", evaluation)
+    return evaluation
 
 
 def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) -> dict[str, RevosSummary]:
@@ -310,29 +311,20 @@ def family_scores(results: Sequence[ExpressionResult]) -> dict[str, tuple[int, f
     return {name: (len(values), float(np.mean(values))) for name, values in sorted(groups.items())}
 
 
-def format_report(
-    model: RevosSummary,
-    name_given: RevosSummary,
-    baselines: dict[str, RevosSummary],
-    results: Sequence[ExpressionResult],
-    answers: AnswerStatistics,
-    conversations: dict[str, tuple[int, int]],
-    prompt_words: dict[str, float],
-    example: Path | None,
-    seconds: float,
-    selector: str,
-    propagator: str,
-) -> str:
+def format_report(evaluation: SyntheticEvaluation) -> str:
     """The printed report: the ReVOS table of the model and the baselines, then the diagnostics."""
+    model, baselines, answers = evaluation.model, evaluation.baselines, evaluation.answers
+    conversations, prompt_words = evaluation.conversations, evaluation.prompt_words
     header = (
         f"{'method':<16}{'subset':<11}" + "".join(f"{name:>8}" for name, _ in TABLE_METRICS) + f"{'n':>6}"
     )
     lines = [
-        f"synthetic valid split, pipeline {selector} -> VISA (generated answers) -> {propagator}",
+        f"synthetic valid split, pipeline {evaluation.selector} -> VISA (generated answers) -> "
+        f"{evaluation.propagator}",
         header,
     ]
     counts = model.counts
-    for method, summary in [("VISA tiny", model), ("name given", name_given), *baselines.items()]:
+    for method, summary in [("VISA tiny", model), ("name given", evaluation.name_given), *baselines.items()]:
         for subset, values, n in (
             ("referring", summary.referring, counts["referring"]),
             ("reasoning", summary.reason, counts["reason"]),
@@ -369,32 +361,26 @@ def format_report(
     common = ", ".join(f"{text!r} x{count}" for text, count in answers.texts.most_common(4))
     lines.append(f"most frequent answers: {common}")
     lines.append("J&F per query family (x100):")
-    lines.extend(f"  {name:<58}{score:>7.2f}  n={n}" for name, (n, score) in family_scores(results).items())
-    if example is not None:
+    families = family_scores(evaluation.results)
+    lines.extend(f"  {name:<58}{score:>7.2f}  n={n}" for name, (n, score) in families.items())
+    if (example := evaluation.example) is not None:
         lines.append(f"reasoning example: {example} (masks and answer in {example.parent / 'result.json'})")
-    lines.append(f"evaluation took {seconds:.0f} s")
+    lines.append(f"evaluation took {evaluation.seconds:.0f} s")
     return "\n".join(lines)
 
 
-def _write_json(
-    path: Path,
-    model: RevosSummary,
-    name_given: RevosSummary,
-    baselines: dict[str, RevosSummary],
-    answers: AnswerStatistics,
-    conversations: dict[str, tuple[int, int]],
-    prompt_words: dict[str, float],
-    results: Sequence[ExpressionResult],
-) -> None:
+def _write_json(path: Path, evaluation: SyntheticEvaluation) -> None:
+    answers, conversations = evaluation.answers, evaluation.conversations
+    families = family_scores(evaluation.results)
     document = {
-        "model": model.as_json(),
-        "model_name_given": name_given.as_json(),
-        "baselines": {name: summary.as_json() for name, summary in baselines.items()},
+        "model": evaluation.model.as_json(),
+        "model_name_given": evaluation.name_given.as_json(),
+        "baselines": {name: summary.as_json() for name, summary in evaluation.baselines.items()},
         "answers_without_seg": answers.without_seg,
         "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in answers.named.items()},
         "answers": dict(answers.texts.most_common()),
         "conversations_answered": {kind: {"right": r, "of": n} for kind, (r, n) in conversations.items()},
-        "seg_prompt_variance_shares": prompt_words,
-        "families": {name: {"n": n, "JF": score} for name, (n, score) in family_scores(results).items()},
+        "seg_prompt_variance_shares": evaluation.prompt_words,
+        "families": {name: {"n": n, "JF": score} for name, (n, score) in families.items()},
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
