@@ -28,13 +28,16 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
 
     data = tmp_path / "synthetic"
     manifest = generate_dataset(
-        data, SyntheticConfig(videos=5, images=2, frames=6, size=32, valid_fraction=0.4), progress=False
+        data,
+        SyntheticConfig(videos=5, images=2, texts=0, frames=6, size=32, valid_fraction=0.4),
+        progress=False,
     )
     mixture = ", ".join(
         f"{{dataset: {name}, weight: 1, options: {{root: {data}}}}}"
         for name in ("revos", "synthetic_images", "synthetic_qa")
     )
     overrides = ["--output_dir", str(tmp_path / "run"), "--data.mixture", f"[{mixture}]",
+                 "--model.path", "null", "--model.preset", "tiny",
                  "--schedule.steps_per_epoch", "2", "--schedule.batch_size", "2",
                  "--data.clip.max_frames", "4"]  # fmt: skip
     config_file = EXAMPLES / "configs" / "tiny-synthetic.yaml"

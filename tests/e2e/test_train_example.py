@@ -1,10 +1,13 @@
-"""``examples/train.py`` end to end in-process: a short run of the default recipe on a small
-synthetic dataset writes the run folder and a loadable model; bad overrides fail with a message."""
+"""``examples/train.py`` end to end in-process: a short run of the default recipe (language
+pretraining, then training from its model) on a small synthetic dataset writes the run folders
+and a loadable model; bad overrides fail with a message."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+
+import yaml
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "train.py"
 
@@ -16,26 +19,53 @@ def _example():
     return module
 
 
-def test_default_recipe_trains_on_synthetic_data(tmp_path, capsys):
+def _small(config: Path, out: Path, root: Path, **changes) -> Path:
+    """A copy of a shipped config with ``changes``, its datasets read from ``root``, 3 steps of 2,
+    written to ``out.yaml``."""
+    settings = {**yaml.safe_load(config.read_text()), **changes}
+    for entry in settings["data"]["mixture"]:
+        entry["options"]["root"] = str(root)
+    settings["schedule"].update(steps_per_epoch=3, batch_size=2)
+    path = out.with_suffix(".yaml")
+    path.write_text(yaml.safe_dump(settings))
+    return path
+
+
+def test_default_run_pretrains_the_language_model_then_trains_from_it(tmp_path, capsys, monkeypatch):
+    from visa_core.config import load_config
     from visa_core.model import VisaForSegmentation
     from visa_data.synthetic import SyntheticConfig, generate_dataset
 
     data = tmp_path / "synthetic"
-    generate_dataset(data, SyntheticConfig(videos=5, images=4, frames=6, size=32), progress=False)
-    mixture = ", ".join(
-        f"{{dataset: {name}, weight: {weight}, options: {{root: {data}}}}}"
-        for name, weight in (("revos", 12), ("synthetic_images", 3), ("synthetic_qa", 1))
+    generate_dataset(data, SyntheticConfig(videos=5, images=4, texts=40, frames=6, size=32), progress=False)
+    example = _example()
+    configs = EXAMPLE.parent / "configs"
+    language = _small(
+        configs / "tiny-language.yaml", tmp_path / "language", data, output_dir=str(tmp_path / "lm")
     )
-    overrides = ["--output_dir", str(tmp_path / "run"), "--data.mixture", f"[{mixture}]",
-                 "--schedule.steps_per_epoch", "3", "--schedule.batch_size", "2",
-                 "--data.clip.max_frames", "4", "--no-eval"]  # fmt: skip
-    assert (
-        _example().main(["--config", str(EXAMPLE.parent / "configs" / "tiny-synthetic.yaml"), *overrides])
-        == 0
-    )
-    assert "trained 3 steps" in capsys.readouterr().out
-    assert (tmp_path / "run" / "config.yaml").is_file() and (tmp_path / "run" / "environment.json").is_file()
+    default = yaml.safe_load((configs / "tiny-synthetic.yaml").read_text())
+    default_file = _small(
+        configs / "tiny-synthetic.yaml", tmp_path / "default", data, output_dir=str(tmp_path / "run"),
+        model={**default["model"], "path": str(tmp_path / "lm" / "model")},
+        data={**default["data"], "clip": {**default["data"]["clip"], "max_frames": 4}},
+    )  # fmt: skip
+    prepared = []
+    monkeypatch.setattr(example, "LANGUAGE_CONFIG", language)
+    monkeypatch.setattr(example, "DEFAULT_CONFIG", default_file)
+    monkeypatch.setattr(example, "prepare_synthetic_data", lambda config: prepared.append(config.output_dir))
+
+    assert example.main(["--no-eval"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.index("language pretraining of the tiny LLM") < printed.index("trained 3 steps")
+    assert prepared == [tmp_path / "run", tmp_path / "lm"]  # both stages' datasets are prepared
+    assert load_config(tmp_path / "lm" / "config.yaml").data.mixture[0].dataset == "synthetic_text"
+    assert load_config(tmp_path / "run" / "config.yaml").model.path == tmp_path / "lm" / "model"
+    assert (tmp_path / "run" / "environment.json").is_file()
     VisaForSegmentation.from_pretrained(tmp_path / "run" / "model")
+
+    assert example.main(["--no-eval", "--schedule.steps_per_epoch", "4"]) == 0  # overrides: stage 2
+    printed = capsys.readouterr().out
+    assert "language pretraining of" not in printed and "trained 4 steps" in printed
 
 
 def test_unknown_key_is_a_clear_error(capsys):

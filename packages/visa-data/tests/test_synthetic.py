@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import visa_core
-from visa_core import VisaError
+from visa_core import DataFormatError, VisaError
 from visa_core.testing import DatasetLoaderContract
 from visa_data.synthetic import SyntheticConfig, ensure_dataset, generate_dataset, make_video
 from visa_data.synthetic.scene import COLOURS
 
-SMALL = SyntheticConfig(videos=6, images=4, seed=3, frames=8)
+SMALL = SyntheticConfig(videos=6, images=4, texts=10, seed=3, frames=8)
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +140,12 @@ def test_images_and_conversations(written: Path) -> None:
     assert [t.role for t in first.conversation][:2] == ["human", "gpt"]
     image_turns = next(s for s in qa if len(s.video) == 1).conversation
     assert image_turns[0].text.startswith("<image>\n")
+    texts = visa_core.build("dataset", "synthetic_text", root=written, split="train")
+    assert len(texts) == 8 and all(s.video is None and s.masks is None for s in texts)
+    question, answer = (turn.text for turn in texts[0].conversation)
+    first, again = answer.removesuffix(".").split(". Again: ")
+    assert question == "List some shapes, then list them again." and first == again
+    assert 3 <= len(first.split(", ")) <= 8 and all(name.startswith("the ") for name in first.split(", "))
 
 
 def test_ensure_dataset_reuses_and_never_overwrites_other_folders(tmp_path: Path, written: Path) -> None:
@@ -166,6 +172,31 @@ class TestSyntheticQAContract(DatasetLoaderContract):
     @pytest.fixture
     def dataset(self, written: Path):
         return visa_core.build("dataset", "synthetic_qa", root=written, split="valid")
+
+
+class TestSyntheticTextContract(DatasetLoaderContract):
+    component_name = "synthetic_text"
+
+    @pytest.fixture
+    def dataset(self, written: Path):
+        return visa_core.build("dataset", "synthetic_text", root=written, split="valid")
+
+
+def test_malformed_conversation_files_name_the_file_and_entry(tmp_path: Path) -> None:
+    (tmp_path / "text").mkdir()
+    bad = tmp_path / "text" / "text_train.json"
+    bad.write_text('[{"id": "a", "conversations": [{"from": "human", "value": "Hi"}]}, {"id": "b"}]')
+    with pytest.raises(DataFormatError, match=r"text_train\.json.*conversation 1.*conversations"):
+        visa_core.build("dataset", "synthetic_text", root=tmp_path, split="train")
+    bad.write_text('[{"id": "a", "conversations": [{"from": "robot", "value": "Hi"}]}]')
+    with pytest.raises(DataFormatError, match="conversation 0 turn 0 is from 'robot'"):
+        visa_core.build("dataset", "synthetic_text", root=tmp_path, split="train")
+    (tmp_path / "qa").mkdir()
+    (tmp_path / "qa" / "qa_valid.json").write_text(
+        '[{"id": "a", "conversations": [{"from": "human", "value": "Hi"}]}]'
+    )
+    with pytest.raises(DataFormatError, match=r"qa_valid\.json.*conversation 0.*video"):
+        visa_core.build("dataset", "synthetic_qa", root=tmp_path, split="valid")
 
 
 def test_conversations_name_every_visible_object_with_its_size() -> None:

@@ -57,7 +57,8 @@ class Sample:
     """What a dataset loader returns for one item.
 
     Attributes:
-        video: the frames (``T = 1`` for image datasets), lazily decoded.
+        video: the frames (``T = 1`` for image datasets), lazily decoded; None for a language-only
+            conversation (text turns, no frames, no query, no masks).
         query: the question, or None for pure conversation data.
         masks: ``bool[N, T, H, W]`` ground truth, or None for splits without annotations or
             conversation data. Frames whose ``annotated`` flag is False hold all-False masks.
@@ -66,7 +67,7 @@ class Sample:
         meta: read-only dataset-specific extras (e.g. ReVOS's video foreground ``bool[T, H, W]``).
     """
 
-    video: Video
+    video: Video | None
     query: Query | None = None
     masks: np.ndarray | None = None
     annotated: np.ndarray | None = None
@@ -74,7 +75,13 @@ class Sample:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.video is None and (self.query is not None or self.masks is not None or not self.conversation):
+            raise ValueError(
+                "a Sample without a video is a language-only conversation: it needs conversation "
+                "turns and can have neither a query nor masks"
+            )
         if self.masks is not None:
+            assert self.video is not None  # checked above
             _check_masks(self.masks, "Sample.masks", 4)
             num_frames, size = len(self.video), self.video.size
             if self.masks.shape[1] != num_frames or tuple(self.masks.shape[2:]) != tuple(size):

@@ -116,3 +116,28 @@ def test_rows_sharing_frames_match_the_same_rows_with_their_own_copies(tiny_mode
     for mask_a, mask_b in zip(a.pred_masks, b.pred_masks, strict=True):
         torch.testing.assert_close(mask_a, mask_b)
     assert not torch.equal(a.pred_masks[1], a.pred_masks[2])  # two questions, two masks
+
+
+def test_language_only_rows_are_plain_language_modelling(tiny_model, processor, frames, two_masks):
+    """A conversation without frames trains the LLM alone: its loss is the language model's own
+    loss on the answer tokens, and it can share a batch with segmentation rows."""
+    chat = [
+        Turn("human", "List some shapes, then list them again."),
+        Turn("gpt", "the red circle. Again: the red circle."),
+    ]
+    text_only = processor.collate([processor.encode_example([], None, chat, None)])
+    assert text_only["clip_pixel_values"].shape[0] == 0 and text_only["sam_pixel_values"] is None
+    with torch.no_grad():
+        out = tiny_model(**text_only)
+        direct = tiny_model.language_model(input_ids=text_only["input_ids"], labels=text_only["labels"]).loss
+    torch.testing.assert_close(out.lm_loss, direct)
+    assert out.mask_bce_loss == 0 and out.mask_dice_loss == 0 and out.pred_masks[0].shape[0] == 0
+
+    segmentation = processor.encode_example(
+        frames[:3],
+        frames[3],
+        processor.make_conversation("the red square", 3, None, answer="It is [SEG], [SEG]."),
+        two_masks,
+    )
+    mixed = tiny_model(**processor.collate([processor.encode_example([], None, chat, None), segmentation]))
+    assert torch.isfinite(mixed.lm_loss) and mixed.mask_bce_loss > 0 and mixed.pred_masks[1].shape[0] == 2

@@ -97,6 +97,29 @@ def test_images_and_conversations():
         sampler.sample(pair, random.Random(0))
 
 
+def test_language_only_conversations_show_no_frames(processor):
+    turns = (Turn("human", "List some shapes."), Turn("gpt", "the red circle, the blue square."))
+    clip = ClipSampler(ClipSamplerConfig()).sample(Sample(video=None, conversation=turns), random.Random(0))
+    assert clip.reference_frames == () and clip.target_frame is None and clip.masks is None
+    assert clip.conversation == turns and clip.target_index == -1
+    encoded = ClipSampler(ClipSamplerConfig(), processor).encode(
+        Sample(video=None, conversation=turns), random.Random(0)
+    )
+    assert encoded["clip_pixel_values"].shape[0] == 0
+    assert processor.decode_answer(encoded["input_ids"][encoded["labels"] != IGNORE_INDEX]).startswith(
+        "the red circle"
+    )
+    with pytest.raises(DataFormatError, match="language-only conversation .* placeholders"):
+        ClipSampler(ClipSamplerConfig()).sample(
+            Sample(video=None, conversation=(Turn("human", "<video>\nWhat moves?"), Turn("gpt", "Two."))),
+            random.Random(0),
+        )
+    with pytest.raises(ValueError, match="without a video is a language-only conversation"):
+        Sample(video=None, query=Query("the red circle"), conversation=turns)
+    with pytest.raises(ValueError, match="without a video is a language-only conversation"):
+        Sample(video=None)
+
+
 def test_samples_without_masks_or_annotations_are_errors():
     video, _ = moving_squares(4)
     sampler = ClipSampler(ClipSamplerConfig())

@@ -43,6 +43,10 @@ class DatasetLoaderContract(_RegisteredContract):
         for index in range(min(len(dataset), 4)):
             sample = dataset[index]
             assert isinstance(sample, Sample)
+            if sample.video is None:
+                assert dataset.task == "conversation", "only conversation datasets have samples without video"
+                assert sample.conversation, "a language-only sample must have its turns"
+                continue
             num_frames = len(sample.video)
             assert num_frames >= 1
             assert len(sample.video.frame_ids) == num_frames
@@ -64,7 +68,9 @@ class DatasetLoaderContract(_RegisteredContract):
         first, second = dataset[0], dataset[0]
         assert first.query == second.query
         assert first.conversation == second.conversation
-        assert list(first.video.frame_ids) == list(second.video.frame_ids)
+        assert (first.video is None) == (second.video is None)
+        if first.video is not None and second.video is not None:
+            assert list(first.video.frame_ids) == list(second.video.frame_ids)
         if first.masks is not None:
             assert second.masks is not None and np.array_equal(first.masks, second.masks)
 
@@ -83,14 +89,20 @@ class DatasetLoaderContract(_RegisteredContract):
         for index in range(min(len(dataset), 4)):
             group = dataset.same_video_samples(index)
             assert index in group
-            video_id = dataset[index].video.video_id
-            assert all(dataset[i].video.video_id == video_id for i in group)
+            video = dataset[index].video
+            if video is None:  # a language-only conversation shares no frames
+                assert list(group) == [index]
+                continue
+            assert all(getattr(dataset[i].video, "video_id", None) == video.video_id for i in group)
 
     def test_picklable_for_dataloader_workers(self, dataset: DatasetLoader) -> None:
         clone = pickle.loads(pickle.dumps(dataset))
         assert len(clone) == len(dataset)
-        assert clone[0].query == dataset[0].query
-        assert np.array_equal(clone[0].video.frames[0], dataset[0].video.frames[0])
+        assert clone[0].query == dataset[0].query and clone[0].conversation == dataset[0].conversation
+        original, copied = dataset[0].video, clone[0].video
+        assert (original is None) == (copied is None)
+        if original is not None and copied is not None:
+            assert np.array_equal(copied.frames[0], original.frames[0])
 
 
 class FrameSelectorContract(_RegisteredContract):

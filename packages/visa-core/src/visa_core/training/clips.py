@@ -8,7 +8,8 @@ This is the one place that decides it (the original spreads it over ``RVOSDatase
   among them, and with probability ``absent_target_prob`` the target replaced by a frame of
   another video with an empty mask (answer still "... [SEG].", without naming the target);
 * image samples (``T = 1``): the image is the one reference frame and the target;
-* conversation samples (no query, no masks): the reference frames as above, no target, no mask.
+* conversation samples (no query, no masks): the reference frames as above, no target, no mask;
+  language-only conversations (no video) show no frames at all.
 
 The mask of a target is the union over the query's objects on the target frame (``bool[1, H, W]``,
 one ``[SEG]``), as the original does. Several queries of one video can share a clip
@@ -107,13 +108,15 @@ class ClipSampler:
                 or masks without any annotated frame.
         """
         video = sample.video
-        label = f"video {video.video_id!r}"
         if sample.query is None:
             if not sample.conversation:
+                assert video is not None  # a Sample without a video always has a conversation
                 raise DataFormatError(
-                    f"{label}: a training sample needs a query with masks or a conversation"
+                    f"video {video.video_id!r}: a training sample needs a query with masks or a conversation"
                 )
             return self._conversation_clip(sample, rng)
+        assert video is not None  # a Sample with a query always has a video
+        label = f"video {video.video_id!r}"
         if sample.masks is None or sample.annotated is None:
             raise DataFormatError(
                 f"{label}, query {sample.query.query_id!r}: no masks; training needs an annotated split"
@@ -147,10 +150,17 @@ class ClipSampler:
     def _conversation_clip(self, sample: Sample, rng: random.Random) -> Clip:
         """Reference frames for a conversation; its ``<video>`` (or, with none, the start of its
         first turn) becomes ``(0)<image>, (1)<image>, ...``; ``k`` ``<image>`` placeholders take all
-        ``k`` frames."""
-        from visa_core.model.templates import place_frames
+        ``k`` frames. A language-only conversation keeps its turns and shows no frame."""
+        from visa_core.model.templates import IMAGE_TOKEN, VIDEO_PLACEHOLDER, place_frames
 
         video = sample.video
+        if video is None:
+            if any(IMAGE_TOKEN in t.text or VIDEO_PLACEHOLDER in t.text for t in sample.conversation):
+                raise DataFormatError(
+                    f"a language-only conversation (no video) has {IMAGE_TOKEN} or {VIDEO_PLACEHOLDER} "
+                    f"placeholders: {sample.conversation[0].text[:80]!r}"
+                )
+            return Clip((), None, None, sample.conversation, None, (), -1)
         try:
             references, turns = place_frames(
                 sample.conversation, len(video), lambda: self.reference_indices(len(video), rng)
@@ -181,12 +191,16 @@ class ClipSampler:
         if first.query_text is None:
             return [first]
         clips = [first]
+        first_video = samples[0].video
+        assert first_video is not None  # its clip has a query
         for other in samples[1:]:
+            if other.video is None or other.query is None or other.masks is None or other.annotated is None:
+                raise DataFormatError(
+                    f"video {first_video.video_id!r}: a grouped training sample needs a query with masks"
+                )
             label = f"video {other.video.video_id!r}"
-            if other.video.video_id != samples[0].video.video_id:
-                raise DataFormatError(f"{label}: grouped with queries of video {samples[0].video.video_id!r}")
-            if other.query is None or other.masks is None or other.annotated is None:
-                raise DataFormatError(f"{label}: a grouped training sample needs a query with masks")
+            if other.video.video_id != first_video.video_id:
+                raise DataFormatError(f"{label}: grouped with queries of video {first_video.video_id!r}")
             if first.absent:
                 masks, words = np.zeros_like(first.masks), None
             elif other.annotated[first.target_index]:

@@ -90,10 +90,12 @@ class MixtureDataset(torch.utils.data.Dataset):
         dataset = self.datasets[position]
         sample = dataset[sample_index]
 
+        video_id = sample.video.video_id if sample.video is not None else None
+
         def another_video(negative_rng: random.Random) -> Sample | None:
             for _ in range(NEGATIVE_TRIES):
                 other = dataset[negative_rng.randrange(len(dataset))]
-                if other.video.video_id != sample.video.video_id:
+                if other.video is not None and other.video.video_id != video_id:
                     return other
             return None
 

@@ -107,10 +107,11 @@ def dataset_stats(dataset: DatasetLoader) -> dict[str, Any]:
     frames: dict[str, int] = {}
     annotated: dict[str, int] = {}
     for sample in tqdm(dataset, total=len(dataset), desc="stats", unit="sample"):
-        video_id = sample.video.video_id
-        frames[video_id] = len(sample.video)
-        if sample.annotated is not None:
-            annotated[video_id] = int(sample.annotated.sum())
+        if sample.video is not None:
+            video_id = sample.video.video_id
+            frames[video_id] = len(sample.video)
+            if sample.annotated is not None:
+                annotated[video_id] = int(sample.annotated.sum())
         kinds[sample.query.kind or "unspecified" if sample.query else "conversation"] += 1
     return {
         "dataset": dataset.name,

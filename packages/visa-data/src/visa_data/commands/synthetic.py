@@ -28,6 +28,9 @@ class MakeSyntheticCommand(Command):
         parser.add_argument(
             "--seed", type=int, default=0, help="random seed; the same seed writes the same data"
         )
+        parser.add_argument(
+            "--texts", type=int, default=20000, help="language-only conversations (tiny LLM pretraining)"
+        )
         parser.add_argument("--frames", type=int, default=12, help="frames per video")
         parser.add_argument("--size", type=int, default=64, help="frame side in pixels")
         parser.add_argument(
@@ -41,6 +44,7 @@ class MakeSyntheticCommand(Command):
             config = SyntheticConfig(
                 videos=args.videos,
                 images=args.videos if args.images is None else args.images,
+                texts=args.texts,
                 seed=args.seed,
                 frames=args.frames,
                 size=args.size,
@@ -54,6 +58,6 @@ class MakeSyntheticCommand(Command):
         print(f"wrote {args.out} in {seconds:.1f} s")
         print(f"  videos: {manifest['videos']}  expressions: {manifest['expressions']}")
         print(f"  images: {manifest['images']}  expressions: {manifest['image_expressions']}")
-        print(f"  conversations: {manifest['conversations']}")
+        print(f"  conversations: {manifest['conversations']}  language-only: {manifest['texts']}")
         print(f"read it with: visa data stats revos --root {args.out} --split train")
         return 0

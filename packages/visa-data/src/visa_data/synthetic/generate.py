@@ -5,7 +5,9 @@
   ``meta_expressions_{train,valid}_.json``: the videos, read by the ``revos`` loader;
   ``images/`` (same layout, one-frame videos): read by the ``synthetic_images`` loader;
   ``qa/qa_{train,valid}.json``: question-answer conversations about the videos and images, read by
-  the ``synthetic_qa`` loader; ``synthetic.json``: the generator's config and counts.
+  the ``synthetic_qa`` loader; ``text/text_{train,valid}.json``: language-only conversations
+  (no frames) that pretrain the tiny LLM, read by the ``synthetic_text`` loader;
+  ``synthetic.json``: the generator's config and counts.
 """
 
 from __future__ import annotations
@@ -27,17 +29,19 @@ from visa_data.synthetic.render import render
 from visa_data.synthetic.scene import Scene, sample_scene
 
 MANIFEST = "synthetic.json"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """2: expressions with a target carry ``answer`` (the target named in words); 3: conversations
-list the objects."""
+list the objects; 4: language-only conversations in ``text/``."""
 
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """What to generate. ``size``: frame side in pixels; ``frames``: frames per video."""
+    """What to generate. ``size``: frame side in pixels; ``frames``: frames per video;
+    ``texts``: language-only conversations (:mod:`visa_data.synthetic.text`)."""
 
     videos: int = 200
     images: int = 200
+    texts: int = 20000
     seed: int = 0
     frames: int = 12
     size: int = 64
@@ -46,10 +50,10 @@ class SyntheticConfig:
     valid_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.videos < 1 or self.images < 0 or self.frames < 5 or self.size < 32:
+        if self.videos < 1 or self.images < 0 or self.texts < 0 or self.frames < 5 or self.size < 32:
             raise ValueError(
-                "need videos >= 1, images >= 0, frames >= 5 (objects that leave, reverse or vanish need "
-                "them) and size >= 32"
+                "need videos >= 1, images >= 0, texts >= 0, frames >= 5 (objects that leave, reverse or "
+                "vanish need them) and size >= 32"
             )
         if not 2 <= self.min_objects <= self.max_objects <= 5:
             raise ValueError("need 2 <= min_objects <= max_objects <= 5")
@@ -150,13 +154,14 @@ def generate_dataset(
     from tqdm.auto import tqdm
 
     from visa_data.synthetic.qa import conversation
+    from visa_data.synthetic.text import repeat_conversation
 
     config = config or SyntheticConfig()
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise VisaError(f"{out} is not empty and holds no {MANIFEST}; choose an empty or new folder")
     if (out / MANIFEST).is_file():  # an earlier synthetic dataset: replace it entirely
-        for name in ("JPEGImages", "images", "qa"):
+        for name in ("JPEGImages", "images", "qa", "text"):
             shutil.rmtree(out / name, ignore_errors=True)
     (out / MANIFEST).unlink(missing_ok=True)  # an interrupted run leaves no manifest behind
     videos, images = _LayoutWriter(out), _LayoutWriter(out / "images")
@@ -172,6 +177,11 @@ def generate_dataset(
     images.finish()
     for split, items in qa.items():
         write_json(out / "qa" / f"qa_{split}.json", items)
+    texts: dict[str, list[dict[str, Any]]] = {"train": [], "valid": []}
+    for index in range(config.texts):
+        texts[config.split_of(index, config.texts)].append(repeat_conversation(index, config.seed))
+    for split, items in texts.items():
+        write_json(out / "text" / f"text_{split}.json", items)
     manifest = {
         "generator": "visa_data.synthetic",
         "format": FORMAT_VERSION,
@@ -181,6 +191,7 @@ def generate_dataset(
         "expressions": videos.kinds,
         "image_expressions": images.kinds,
         "conversations": {split: len(v) for split, v in qa.items()},
+        "texts": {split: len(v) for split, v in texts.items()},
     }
     write_json(out / MANIFEST, manifest)
     return manifest

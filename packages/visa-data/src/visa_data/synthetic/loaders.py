@@ -1,4 +1,5 @@
-"""Loaders of the synthetic dataset's still images and QA conversations (the videos use ``revos``).
+"""Loaders of the synthetic dataset's still images, QA conversations and language-only
+conversations (the videos use ``revos``).
 
 ``root`` is the folder ``visa make-synthetic`` wrote; ``split`` is ``train`` or ``valid``.
 """
@@ -32,11 +33,11 @@ class SyntheticImagesDataset(MetaExpressionsDataset):
     }
 
 
-class SyntheticQADataset(DatasetLoader):
-    """Question-answer conversations (text answers, no masks) about the synthetic videos and images."""
+class _ConversationFile(DatasetLoader):
+    """Conversations of ``root / folder / f"{folder}_{split}.json"`` (LLaVA schema), checked on load."""
 
-    name: ClassVar[str] = "synthetic_qa"
     task = "conversation"
+    folder: ClassVar[str]
 
     def __init__(self, config: Any = None, /, **options: Any) -> None:
         super().__init__(config, **options)
@@ -45,16 +46,15 @@ class SyntheticQADataset(DatasetLoader):
             raise ComponentOptionError(
                 f"{self.name}: no split {self.config.split!r} (its splits: train, valid)"
             )
-        self.path = self.root / "qa" / f"qa_{self.config.split}.json"
+        self.path = self.root / self.folder / f"{self.folder}_{self.config.split}.json"
         entries = read_json(self.path, self.name)
         if not isinstance(entries, list):
             raise DataFormatError(f"{self.name}: {self.path} should hold a JSON list of conversations")
         self.entries = [self._check(entry, i) for i, entry in enumerate(entries)]
 
-    def _check(self, entry: Any, index: int) -> tuple[str, str, tuple[str, ...], tuple[Turn, ...]]:
+    def _check(self, entry: Any, index: int) -> tuple[str, tuple[Turn, ...], Any]:
+        """``(id, turns, media)``; ``media`` is what :meth:`_video` needs (see :meth:`_media`)."""
         item = f"conversation {index}"
-        folder = require_key(entry, "video", self.name, self.path, item)
-        frames = require_key(entry, "frames", self.name, self.path, item)
         turns = []
         for number, turn in enumerate(require_key(entry, "conversations", self.name, self.path, item)):
             role = require_key(turn, "from", self.name, self.path, f"{item} turn {number}")
@@ -62,24 +62,61 @@ class SyntheticQADataset(DatasetLoader):
                 raise DataFormatError(f"{self.name}: {self.path}: {item} turn {number} is from {role!r}")
             text = require_key(turn, "value", self.name, self.path, f"{item} turn {number}")
             turns.append(Turn(role, str(text)))
-        if not turns or not frames:
-            raise DataFormatError(f"{self.name}: {self.path}: {item} has no turns or no frames")
-        return str(entry.get("id", index)), str(folder), tuple(frames), tuple(turns)
+        if not turns:
+            raise DataFormatError(f"{self.name}: {self.path}: {item} has no turns")
+        return str(entry.get("id", index)), tuple(turns), self._media(entry, item)
+
+    def _media(self, entry: Any, item: str) -> Any:
+        """What an entry shows, checked (None: language only)."""
+        return None
+
+    def _video(self, conversation_id: str, media: Any) -> Video | None:
+        return None
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def __getitem__(self, index: int) -> Sample:
-        video_id, folder, frames, turns = self.entries[index]
+        conversation_id, turns, media = self.entries[index]
+        return Sample(
+            video=self._video(conversation_id, media), conversation=turns, meta={"dataset": self.name}
+        )
+
+
+class SyntheticQADataset(_ConversationFile):
+    """Question-answer conversations (text answers, no masks) about the synthetic videos and images."""
+
+    name: ClassVar[str] = "synthetic_qa"
+    folder = "qa"
+
+    def _media(self, entry: Any, item: str) -> tuple[str, tuple[str, ...]]:
+        folder = require_key(entry, "video", self.name, self.path, item)
+        frames = require_key(entry, "frames", self.name, self.path, item)
+        if not frames:
+            raise DataFormatError(f"{self.name}: {self.path}: {item} has no frames")
+        return str(folder), tuple(frames)
+
+    def _video(self, conversation_id: str, media: tuple[str, tuple[str, ...]]) -> Video:
+        folder, frames = media
         paths = [self.root / folder / f"{frame}.jpg" for frame in frames]
         missing = [p for p in paths if not p.is_file()]
         if missing:
             raise DataFormatError(
-                f"{self.name}: {self.path}: conversation {video_id!r} lists missing frame {missing[0]}"
+                f"{self.name}: {self.path}: conversation {conversation_id!r} lists missing frame {missing[0]}"
             )
-        return Sample(
-            video=Video.from_files(video_id, paths), conversation=turns, meta={"dataset": self.name}
-        )
+        return Video.from_files(conversation_id, paths)
 
 
-SYNTHETIC_LOADERS: tuple[type[DatasetLoader], ...] = (SyntheticImagesDataset, SyntheticQADataset)
+class SyntheticTextDataset(_ConversationFile):
+    """Language-only conversations (no frames) that pretrain the tiny LLM (see
+    :mod:`visa_data.synthetic.text`)."""
+
+    name: ClassVar[str] = "synthetic_text"
+    folder = "text"
+
+
+SYNTHETIC_LOADERS: tuple[type[DatasetLoader], ...] = (
+    SyntheticImagesDataset,
+    SyntheticQADataset,
+    SyntheticTextDataset,
+)
