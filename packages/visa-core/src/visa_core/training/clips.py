@@ -160,7 +160,15 @@ class ClipSampler:
                     f"a language-only conversation (no video) has {IMAGE_TOKEN} or {VIDEO_PLACEHOLDER} "
                     f"placeholders: {sample.conversation[0].text[:80]!r}"
                 )
-            return Clip((), None, None, sample.conversation, None, (), -1)
+            return Clip(
+                reference_frames=(),
+                target_frame=None,
+                query_text=None,
+                conversation=sample.conversation,
+                masks=None,
+                reference_indices=(),
+                target_index=-1,
+            )
         try:
             references, turns = place_frames(
                 sample.conversation, len(video), lambda: self.reference_indices(len(video), rng)

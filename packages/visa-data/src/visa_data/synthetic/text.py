@@ -20,6 +20,8 @@ from visa_data.synthetic.scene import COLOURS, SHAPES, SIZES
 PROMPT = "List some shapes, then list them again."
 SIZED_SHARE = 0.3
 """Share of names that carry a size word ("the small red circle")."""
+RANDOM_STREAM = 2
+"""Seeds ``[seed, RANDOM_STREAM, index]``: apart from the videos' (0) and the still images' (1)."""
 
 
 def shape_name(rng: np.random.Generator) -> str:
@@ -30,7 +32,7 @@ def shape_name(rng: np.random.Generator) -> str:
 
 def repeat_conversation(index: int, seed: int) -> dict[str, Any]:
     """The ``index``-th conversation: 3 to 8 names, then ``"Again:"`` and the same names."""
-    rng = np.random.default_rng([seed, 2, index])
+    rng = np.random.default_rng([seed, RANDOM_STREAM, index])
     listed = ", ".join(f"the {shape_name(rng)}" for _ in range(int(rng.integers(3, 9))))
     return {
         "id": f"txt{index:06d}",
