@@ -189,7 +189,7 @@ def test_malformed_conversation_files_name_the_file_and_entry(tmp_path: Path) ->
     with pytest.raises(DataFormatError, match=r"text_train\.json.*conversation 1.*conversations"):
         visa_core.build("dataset", "synthetic_text", root=tmp_path, split="train")
     bad.write_text('[{"id": "a", "conversations": [{"from": "robot", "value": "Hi"}]}]')
-    with pytest.raises(DataFormatError, match="conversation 0 turn 0 is from 'robot'"):
+    with pytest.raises(DataFormatError, match="conversation 0 turn 0 has role 'robot'"):
         visa_core.build("dataset", "synthetic_text", root=tmp_path, split="train")
     (tmp_path / "qa").mkdir()
     (tmp_path / "qa" / "qa_valid.json").write_text(

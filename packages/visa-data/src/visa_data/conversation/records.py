@@ -48,7 +48,8 @@ def entries_to_rows(
 
     for i, entry in enumerate(tqdm(data, desc=f"indexing {path.name}", unit="conv", leave=False)):
         item = f"entry {i} (id {entry.get('id', '?') if isinstance(entry, dict) else '?'})"
-        roles, texts = _turns(require_key(entry, "conversations", dataset, path, item), dataset, path, item)
+        conversation = require_key(entry, "conversations", dataset, path, item)
+        roles, texts = read_turns(conversation, dataset, path, item)
         if "image" in entry:
             names = entry["image"] if isinstance(entry["image"], list) else [entry["image"]]
             kind, routed = "image", [route_image(str(name)) for name in names]
@@ -66,7 +67,9 @@ def entries_to_rows(
     return rows, skips
 
 
-def _turns(conversation: Any, dataset: str, path: Path, item: str) -> tuple[list[str], list[str]]:
+def read_turns(conversation: Any, dataset: str, path: Path, item: str) -> tuple[list[str], list[str]]:
+    """Roles and texts of an entry's ``conversations`` list; an empty list, an unknown role or a
+    non-string value is a :class:`DataFormatError` naming the file, the entry and the turn."""
     if not isinstance(conversation, list) or not conversation:
         raise DataFormatError(f"{dataset}: {path}: {item} has an empty or malformed 'conversations'")
     roles, texts = [], []

@@ -14,6 +14,7 @@ from visa_core.errors import ComponentOptionError, DataFormatError
 from visa_core.interfaces import DatasetLoader
 from visa_core.types import Sample, Turn
 from visa_core.video import Video
+from visa_data.conversation.records import read_turns
 from visa_data.video.base import MetaExpressionsDataset, SplitLayout
 
 
@@ -55,16 +56,10 @@ class _ConversationFile(DatasetLoader):
     def _check(self, entry: Any, index: int) -> tuple[str, tuple[Turn, ...], Any]:
         """``(id, turns, media)``; ``media`` is what :meth:`_video` needs (see :meth:`_media`)."""
         item = f"conversation {index}"
-        turns = []
-        for number, turn in enumerate(require_key(entry, "conversations", self.name, self.path, item)):
-            role = require_key(turn, "from", self.name, self.path, f"{item} turn {number}")
-            if role not in ("human", "gpt"):
-                raise DataFormatError(f"{self.name}: {self.path}: {item} turn {number} is from {role!r}")
-            text = require_key(turn, "value", self.name, self.path, f"{item} turn {number}")
-            turns.append(Turn(role, str(text)))
-        if not turns:
-            raise DataFormatError(f"{self.name}: {self.path}: {item} has no turns")
-        return str(entry.get("id", index)), tuple(turns), self._media(entry, item)
+        conversation = require_key(entry, "conversations", self.name, self.path, item)
+        roles, texts = read_turns(conversation, self.name, self.path, item)
+        turns = tuple(Turn(role, text) for role, text in zip(roles, texts, strict=True))
+        return str(entry.get("id", index)), turns, self._media(entry, item)
 
     def _media(self, entry: Any, item: str) -> Any:
         """What an entry shows, checked (None: language only)."""
