@@ -5,7 +5,10 @@ dataset (ReVOS layout, ``visa make-synthetic``) if absent, pretrains the ``tiny`
 the dataset's language-only conversations (``configs/tiny-language.yaml``; skipped when its model
 exists), trains that model with the same recipe code as real training
 (``configs/tiny-synthetic.yaml``; command-line overrides apply to this run), then evaluates it
-(see :func:`evaluate`). With ``--config`` it trains what the file says, e.g.::
+(see :func:`evaluate`). Launched as one process on a machine without CUDA (the 2-core machine
+it is sized for), the default run trains each stage in ``DEFAULT_RUN_PROCESSES`` CPU processes
+(``accelerate launch --multi_gpu`` of this script with the stage's config; ``--processes``
+changes the count). With ``--config`` it trains what the file says, e.g.::
 
     accelerate launch --config_file examples/accelerate/deepspeed-zero2.yaml \\
         examples/train.py --config examples/configs/visa-7b.yaml
@@ -19,6 +22,9 @@ need ``accelerate launch --multi_gpu --num_processes N`` (the loop sets ``cpu=Tr
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +36,9 @@ DEFAULT_CONFIG = Path(__file__).parent / "configs" / "tiny-synthetic.yaml"
 """The built-in default run: the tiny model on the synthetic dataset."""
 LANGUAGE_CONFIG = Path(__file__).parent / "configs" / "tiny-language.yaml"
 """The default run's first stage: the model it exports is where ``DEFAULT_CONFIG`` starts."""
+DEFAULT_RUN_PROCESSES = 2
+"""CPU processes (DDP over gloo, one thread each) that train each stage of the default run; the
+configs' ``batch_size`` is per process."""
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -42,6 +51,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--resume", help="'auto' (default), 'never', or a checkpoint folder")
     parser.add_argument("--help-config", action="store_true", help="list every config key and exit")
     parser.add_argument("--no-eval", action="store_true", help="train only (the default run evaluates after)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help=f"CPU processes that train each stage of the default run (default {DEFAULT_RUN_PROCESSES} "
+        "when launched as one process without CUDA, else 1: this process trains)",
+    )
     return parser.parse_known_args(argv)
 
 
@@ -60,18 +75,61 @@ def prepare_synthetic_data(config: TrainConfig) -> None:
                 ensure_dataset(root)
 
 
-def prepare_language_model(config: TrainConfig) -> float:
-    """Train ``LANGUAGE_CONFIG`` when ``config`` starts from the model that run exports and that
-    model is not there yet; return the seconds it took (0 when nothing was trained)."""
-    from visa_core.training import train
-
+def prepare_language_model(config: TrainConfig, processes: int) -> float:
+    """Train ``LANGUAGE_CONFIG`` (in ``processes`` processes) when ``config`` starts from the model
+    that run exports and that model is not there yet; return the seconds it took (0 when nothing
+    was trained)."""
     language = load_config(LANGUAGE_CONFIG)
     if config.model.path != language.output_dir / "model" or (config.model.path / "config.json").is_file():
         return 0.0
     print(f"language pretraining of the tiny LLM ({LANGUAGE_CONFIG.name}) -> {config.model.path}")
     prepare_synthetic_data(language)
-    result = train(language)
-    return result.seconds
+    started = time.perf_counter()
+    train_stage(LANGUAGE_CONFIG, [], processes)
+    return time.perf_counter() - started
+
+
+def default_processes() -> int:
+    """``DEFAULT_RUN_PROCESSES`` when this script runs as one process on a machine without CUDA, else 1."""
+    import torch
+
+    single = int(os.environ.get("WORLD_SIZE", "1")) == 1
+    return DEFAULT_RUN_PROCESSES if single and not torch.cuda.is_available() else 1
+
+
+def train_stage(config_file: Path, overrides: list[str], processes: int) -> Path:
+    """Train ``config_file`` with ``overrides``: in this process when ``processes`` is 1, else in
+    ``processes`` CPU processes (``accelerate launch --multi_gpu`` of this script). Returns the
+    exported model folder.
+
+    Raises:
+        ConfigError: the config or an override is wrong.
+        VisaError: training failed (in the launched processes: their exit status).
+    """
+    from accelerate import PartialState
+
+    from visa_core.training import train
+
+    config = load_config(config_file, overrides)
+    if processes == 1:
+        result = train(config)
+        if PartialState().is_main_process:
+            print(f"trained {result.step} steps in {result.seconds:.0f} s; model: {result.model_dir}")
+        return config.output_dir / "model"
+    with socket.socket() as probe:  # a free port for the processes' rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    launch = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--main_process_port", str(port),
+    ]  # fmt: skip
+    done = subprocess.run([*launch, __file__, "--config", str(config_file), "--no-eval", *overrides])
+    if done.returncode != 0:
+        raise VisaError(
+            f"training {config_file.name} in {processes} processes failed (exit status {done.returncode})"
+        )
+    return config.output_dir / "model"
 
 
 def evaluate(config: TrainConfig, model_dir: Path) -> None:
@@ -93,29 +151,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume is not None:
         overrides = [*overrides, "--resume", args.resume]
     started = time.perf_counter()
+    default_run = args.config is None
+    processes = args.processes or (default_processes() if default_run else 1)
     try:
         config = load_config(args.config or DEFAULT_CONFIG, overrides)
         pretraining = 0.0
-        if args.config is None:
+        if default_run:
             prepare_synthetic_data(config)
-            pretraining = prepare_language_model(config)
+            pretraining = prepare_language_model(config, processes)
         prepared = time.perf_counter()
-        from visa_core.training import train
-
-        result = train(config)
+        model_dir = train_stage(args.config or DEFAULT_CONFIG, overrides, processes)
     except (ConfigError, VisaError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2
     from accelerate import PartialState
 
     if PartialState().is_main_process:
-        print(f"trained {result.step} steps in {result.seconds:.0f} s; model: {result.model_dir}")
-        if args.config is None and not args.no_eval and result.model_dir is not None:
-            evaluate(config, result.model_dir)
+        training = time.perf_counter() - prepared
+        if default_run and not args.no_eval:
+            evaluate(config, model_dir)
         data_seconds = prepared - started - pretraining
+        workers = processes if processes > 1 else PartialState().num_processes
         print(
             f"total time {time.perf_counter() - started:.0f} s (data {data_seconds:.0f} s, "
-            f"language pretraining {pretraining:.0f} s, training {result.seconds:.0f} s)"
+            f"language pretraining {pretraining:.0f} s, training {training:.0f} s; "
+            f"{workers} training process{'es' if workers > 1 else ''})"
         )
     return 0
 

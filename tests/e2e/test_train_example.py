@@ -1,10 +1,12 @@
-"""``examples/train.py`` end to end in-process: a short run of the default recipe (language
-pretraining, then training from its model) on a small synthetic dataset writes the run folders
-and a loadable model; bad overrides fail with a message."""
+"""``examples/train.py`` end to end: a short run of the default recipe (language pretraining, then
+training from its model; each stage in two CPU processes, as on the machine the default run is
+sized for, or in-process) on a small synthetic dataset writes the run folders and a loadable
+model; bad overrides fail with a message."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import yaml
@@ -54,16 +56,18 @@ def test_default_run_pretrains_the_language_model_then_trains_from_it(tmp_path, 
     monkeypatch.setattr(example, "DEFAULT_CONFIG", default_file)
     monkeypatch.setattr(example, "prepare_synthetic_data", lambda config: prepared.append(config.output_dir))
 
-    assert example.main(["--no-eval"]) == 0
+    assert example.main(["--no-eval", "--processes", "2"]) == 0
     printed = capsys.readouterr().out
-    assert printed.index("language pretraining of the tiny LLM") < printed.index("trained 3 steps")
+    assert "language pretraining of the tiny LLM" in printed and "2 training processes" in printed
     assert prepared == [tmp_path / "run", tmp_path / "lm"]  # both stages' datasets are prepared
     assert load_config(tmp_path / "lm" / "config.yaml").data.mixture[0].dataset == "synthetic_text"
     assert load_config(tmp_path / "run" / "config.yaml").model.path == tmp_path / "lm" / "model"
-    assert (tmp_path / "run" / "environment.json").is_file()
+    for stage in (tmp_path / "lm", tmp_path / "run"):
+        assert json.loads((stage / "environment.json").read_text())["num_processes"] == 2
     VisaForSegmentation.from_pretrained(tmp_path / "run" / "model")
 
-    assert example.main(["--no-eval", "--schedule.steps_per_epoch", "4"]) == 0  # overrides: stage 2
+    # in this process; overrides apply to stage 2
+    assert example.main(["--no-eval", "--processes", "1", "--schedule.steps_per_epoch", "4"]) == 0
     printed = capsys.readouterr().out
     assert "language pretraining of" not in printed and "trained 4 steps" in printed
 
