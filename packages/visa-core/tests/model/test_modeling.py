@@ -118,6 +118,29 @@ def test_rows_sharing_frames_match_the_same_rows_with_their_own_copies(tiny_mode
     assert not torch.equal(a.pred_masks[1], a.pred_masks[2])  # two questions, two masks
 
 
+def test_one_decoder_pass_over_many_frames_equals_sam_single_mask_output_per_frame(tiny_model):
+    """``SamParts.decode`` with prompts on several frames gives, for each prompt, what SAM's own
+    ``MaskDecoder`` gives for that prompt alone on its frame (``multimask_output=False``)."""
+    sam = tiny_model.sam
+    generator = torch.Generator().manual_seed(0)
+    channels, side = sam.mask_decoder.transformer_dim, sam.prompt_encoder.image_embedding_size[0]
+    embeddings = torch.randn(3, channels, side, side, generator=generator)
+    prompts = torch.randn(5, channels, generator=generator)
+    frame_of_prompt = torch.tensor([2, 0, 2, 1, 0])
+    with torch.no_grad():
+        batched = sam.decode(embeddings, prompts, frame_of_prompt)
+        for prompt, frame, logits in zip(prompts, frame_of_prompt, batched, strict=True):
+            alone, _ = sam.mask_decoder(
+                image_embeddings=embeddings[frame, None],
+                image_pe=sam.prompt_encoder.get_dense_pe(),
+                sparse_prompt_embeddings=prompt[None, None],
+                dense_prompt_embeddings=sam.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1),
+                multimask_output=False,
+            )
+            torch.testing.assert_close(logits, alone[0, 0])
+    assert batched.shape == (5, 4 * side, 4 * side)
+
+
 def test_language_only_rows_are_plain_language_modelling(tiny_model, processor, frames, two_masks):
     """A conversation without frames trains the LLM alone: its loss is the language model's own
     loss on the answer tokens, and it can share a batch with segmentation rows."""

@@ -143,24 +143,39 @@ class VisaForSegmentation(PreTrainedModel):
         resized_sizes: Sequence[tuple[int, int] | None] | None,
         original_sizes: Sequence[tuple[int, int] | None] | None,
     ) -> list[torch.Tensor]:
+        """Per row, mask logits ``[N_b, H, W]`` of its ``N_b`` prompts on its target frame, at the
+        row's original size (``[0, 0, 0]`` for a row without target); one decoder pass serves the
+        whole batch."""
         embeddings = None
         if sam_pixel_values is not None and len(sam_pixel_values):
             embeddings = self.sam.encode_images(sam_pixel_values.to(self.device, self.sam_dtype))
+        targets = target_index.tolist()
+        for row, (target, prompts) in enumerate(zip(targets, seg_embeddings, strict=True)):
+            if target < 0 and len(prompts):
+                raise ValueError(f"sample {row} has {len(prompts)} [SEG] tokens but no target frame")
+        decoded = [row for row, target in enumerate(targets) if target >= 0 and len(seg_embeddings[row])]
+        low_res: dict[int, torch.Tensor] = {}
+        if decoded:  # every prompt of the batch in one decoder pass, each on its row's target frame
+            counts = [len(seg_embeddings[row]) for row in decoded]
+            frame_of_prompt = [
+                targets[row] for row, count in zip(decoded, counts, strict=True) for _ in range(count)
+            ]
+            logits = self.sam.decode(
+                embeddings,
+                torch.cat([seg_embeddings[row] for row in decoded]),
+                torch.tensor(frame_of_prompt, device=embeddings.device),
+            )
+            low_res = dict(zip(decoded, logits.split(counts), strict=True))
         pred_masks = []
-        for row, target in enumerate(target_index.tolist()):
+        for row, target in enumerate(targets):
             prompts = seg_embeddings[row]
             if target < 0:
-                if len(prompts):
-                    raise ValueError(f"sample {row} has {len(prompts)} [SEG] tokens but no target frame")
                 pred_masks.append(prompts.new_zeros(0, 0, 0))
-                continue
-            image = embeddings[target : target + 1]
-            height, width = original_sizes[row]
-            if not len(prompts):
-                pred_masks.append(prompts.new_zeros(0, height, width))
-                continue
-            low_res = self.sam.decode(image, prompts)
-            pred_masks.append(self.sam.postprocess(low_res, tuple(resized_sizes[row]), (height, width)))
+            elif row not in low_res:
+                pred_masks.append(prompts.new_zeros(0, *original_sizes[row]))
+            else:
+                resized, original = tuple(resized_sizes[row]), tuple(original_sizes[row])
+                pred_masks.append(self.sam.postprocess(low_res[row], resized, original))
         return pred_masks
 
     @property

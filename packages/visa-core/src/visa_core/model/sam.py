@@ -66,23 +66,36 @@ class SamParts(nn.Module):
         """
         return self.image_encoder(pixel_values)
 
-    def decode(self, image_embedding: torch.Tensor, prompts: torch.Tensor) -> torch.Tensor:
-        """One image embedding ``[1, C, h, w]`` and ``N`` prompts ``[N, C]`` -> logits ``[N, 4h, 4w]``.
+    def decode(
+        self,
+        image_embeddings: torch.Tensor,
+        prompts: torch.Tensor,
+        image_of_prompt: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``N`` prompts ``[N, C]`` on image embeddings ``[I, C, h, w]`` -> logits ``[N, 4h, 4w]``.
 
-        Each prompt is one sparse token; the dense prompt is ``no_mask_embed``;
-        ``multimask_output=False``.
+        Prompt ``n`` is decoded on image ``image_of_prompt[n]`` (``long[N]``; all on image 0 when
+        omitted), so one call serves the prompts of many images. Each prompt is one sparse token,
+        the dense prompt is ``no_mask_embed``, and the mask is SAM's single-mask output
+        (``multimask_output=False``): the first mask token's hypernetwork over the upscaled
+        embedding. SAM's IoU head and multimask hypernetworks are not run (VISA uses neither).
         """
-        prompts = prompts.to(image_embedding.dtype)
-        dense = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1)
-        dense = dense.expand(prompts.shape[0], -1, *image_embedding.shape[-2:]).to(image_embedding.dtype)
-        masks, _ = self.mask_decoder(
-            image_embeddings=image_embedding,
-            image_pe=self.prompt_encoder.get_dense_pe().to(image_embedding.dtype),
-            sparse_prompt_embeddings=prompts.unsqueeze(1),
-            dense_prompt_embeddings=dense,
-            multimask_output=False,
-        )
-        return masks[:, 0]
+        decoder = self.mask_decoder
+        count = prompts.shape[0]
+        if image_of_prompt is None:
+            image_of_prompt = torch.zeros(count, dtype=torch.long, device=image_embeddings.device)
+        prompts = prompts.to(image_embeddings.dtype)
+        output_tokens = torch.cat([decoder.iou_token.weight, decoder.mask_tokens.weight]).to(prompts.dtype)
+        tokens = torch.cat([output_tokens.expand(count, -1, -1), prompts.unsqueeze(1)], dim=1)
+        dense = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1).to(image_embeddings.dtype)
+        source = image_embeddings[image_of_prompt] + dense
+        positions = self.prompt_encoder.get_dense_pe().to(source.dtype).expand(count, -1, -1, -1)
+        token_states, source = decoder.transformer(source, positions, tokens)
+        channels, height, width = image_embeddings.shape[1:]
+        upscaled = decoder.output_upscaling(source.transpose(1, 2).reshape(count, channels, height, width))
+        hyper = decoder.output_hypernetworks_mlps[0](token_states[:, 1])  # [N, C/8]: the first mask token
+        masks = hyper.unsqueeze(1) @ upscaled.flatten(2)
+        return masks.reshape(count, *upscaled.shape[-2:])
 
     def postprocess(
         self, low_res: torch.Tensor, resized_size: tuple[int, int], original_size: tuple[int, int]
