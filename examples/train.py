@@ -85,8 +85,28 @@ def prepare_language_model(config: TrainConfig, processes: int) -> float:
     print(f"language pretraining of the tiny LLM ({LANGUAGE_CONFIG.name}) -> {config.model.path}")
     prepare_synthetic_data(language)
     started = time.perf_counter()
-    train_stage(LANGUAGE_CONFIG, [], processes)
+    model_dir = train_stage(LANGUAGE_CONFIG, [], processes)
+    report_copying(model_dir, language)
     return time.perf_counter() - started
+
+
+def report_copying(model_dir: Path, language: TrainConfig) -> None:
+    """Print the share of name words the language model copies in the held-out (valid) repeated
+    lists of ``language``'s text corpus, with a warning when it does not copy."""
+    from visa_core.model import VisaForSegmentation, VisaProcessor
+    from visa_data.synthetic.language_check import COPYING_THRESHOLD, text_repeat_accuracy
+
+    (text,) = (e for e in language.data.mixture if e.dataset == "synthetic_text")
+    model = VisaForSegmentation.from_pretrained(model_dir).eval()
+    share = text_repeat_accuracy(model, VisaProcessor.from_pretrained(model_dir), Path(text.options["root"]))
+    print(f"language model: {share:.2f} of the repeated name words copied right (valid conversations)")
+    if share < COPYING_THRESHOLD:
+        print(
+            f"warning: below {COPYING_THRESHOLD}: this language model has not learned to copy, so the "
+            f"VISA answers will rarely name the referred object; delete {language.output_dir} and "
+            f"pretrain it with another seed (examples/train.py --config {LANGUAGE_CONFIG} --seed N)",
+            file=sys.stderr,
+        )
 
 
 def default_processes() -> int:

@@ -57,8 +57,10 @@ def test_default_run_pretrains_the_language_model_then_trains_from_it(tmp_path, 
     monkeypatch.setattr(example, "prepare_synthetic_data", lambda config: prepared.append(config.output_dir))
 
     assert example.main(["--no-eval", "--processes", "2"]) == 0
-    printed = capsys.readouterr().out
+    printed, warned = capsys.readouterr()
     assert "language pretraining of the tiny LLM" in printed and "2 training processes" in printed
+    assert "of the repeated name words copied right (valid conversations)" in printed
+    assert "this language model has not learned to copy" in warned  # 3 steps do not teach it
     assert prepared == [tmp_path / "run", tmp_path / "lm"]  # both stages' datasets are prepared
     assert load_config(tmp_path / "lm" / "config.yaml").data.mixture[0].dataset == "synthetic_text"
     assert load_config(tmp_path / "run" / "config.yaml").model.path == tmp_path / "lm" / "model"
