@@ -64,9 +64,13 @@ def _is_name_piece(piece: str) -> bool:
     return word.isalpha() and word != "the"
 
 
-def text_repeat_accuracy(model: Any, processor: Any, root: Path, split: str = "valid") -> float:
-    """:func:`repeat_accuracy` over the ``synthetic_text`` conversations of ``split`` under ``root``."""
+def text_repeat_accuracy(
+    model: Any, processor: Any, root: Path, split: str = "valid", limit: int = 500
+) -> float:
+    """:func:`repeat_accuracy` over the first ``limit`` ``synthetic_text`` conversations of
+    ``split`` under ``root``."""
     from visa_data.synthetic.loaders import SyntheticTextDataset
 
     dataset = SyntheticTextDataset(root=str(root), split=split)
-    return repeat_accuracy(model, processor, [dataset[index].conversation for index in range(len(dataset))])
+    conversations = [dataset[index].conversation for index in range(min(limit, len(dataset)))]
+    return repeat_accuracy(model, processor, conversations)
