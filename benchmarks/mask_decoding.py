@@ -87,8 +87,9 @@ def main() -> None:
     prompts = torch.randn(len(frame_of_prompt), channels, requires_grad=True)
     inputs = (embeddings, prompts, frame_of_prompt)
 
+    decoders = {"per-frame MaskDecoder": per_frame(sam), "one decode pass": sam.decode}
     results = {}
-    for name, decode in (("per-frame MaskDecoder", per_frame(sam)), ("one decode pass", sam.decode)):
+    for name, decode in decoders.items():
         prompts.grad = None
         logits = decode(*inputs)
         logits.square().mean().backward()
@@ -97,10 +98,7 @@ def main() -> None:
     torch.testing.assert_close(logits_b, logits_a)
     torch.testing.assert_close(grad_b, grad_a)
 
-    seconds = {
-        "per-frame MaskDecoder": timed(per_frame(sam), inputs, args.repeats),
-        "one decode pass": timed(sam.decode, inputs, args.repeats),
-    }
+    seconds = {name: timed(decode, inputs, args.repeats) for name, decode in decoders.items()}
     print(
         f"SAM {args.sam}: {args.frames} frames x {args.prompts_per_frame} prompt(s), {channels} channels, "
         f"{side} x {side} embeddings, {args.threads} thread(s)"
