@@ -72,6 +72,6 @@ def test_conversations_that_are_not_repeated_lists_are_refused(processor) -> Non
     chat = [Turn("human", "How many squares?"), Turn("gpt", "Two.")]
     with pytest.raises(ValueError, match="not a question and a repeated list"):
         repeat_accuracy(oracle(processor), processor, [chat])
-    no_names = [Turn("human", "List some shapes, then list them again."), Turn("gpt", "the. Again: the.")]
+    no_names = [Turn("human", "List some shapes, then list them again."), Turn("gpt", "1, 2. Again: 1, 2.")]
     with pytest.raises(ValueError, match="no name word"):
         repeat_accuracy(oracle(processor), processor, [no_names])

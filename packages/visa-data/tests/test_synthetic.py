@@ -12,7 +12,7 @@ import visa_core
 from visa_core import DataFormatError, VisaError
 from visa_core.testing import DatasetLoaderContract
 from visa_data.synthetic import SyntheticConfig, ensure_dataset, generate_dataset, make_video
-from visa_data.synthetic.scene import COLOURS
+from visa_data.synthetic.scene import COLOURS, SHAPES
 
 SMALL = SyntheticConfig(videos=6, images=4, texts=10, seed=3, frames=8)
 
@@ -145,7 +145,8 @@ def test_images_and_conversations(written: Path) -> None:
     question, answer = (turn.text for turn in texts[0].conversation)
     first, again = answer.removesuffix(".").split(". Again: ")
     assert question == "List some shapes, then list them again." and first == again
-    assert 3 <= len(first.split(", ")) <= 8 and all(name.startswith("the ") for name in first.split(", "))
+    names = [name.split() for name in first.split(", ")]
+    assert 3 <= len(names) <= 8 and all(words[-2] in COLOURS and words[-1] in SHAPES for words in names)
 
 
 def test_ensure_dataset_reuses_and_never_overwrites_other_folders(tmp_path: Path, written: Path) -> None:

@@ -29,9 +29,9 @@ from visa_data.synthetic.render import render
 from visa_data.synthetic.scene import Scene, sample_scene
 
 MANIFEST = "synthetic.json"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """2: expressions with a target carry ``answer`` (the target named in words); 3: conversations
-list the objects; 4: language-only conversations in ``text/``."""
+list the objects; 4: language-only conversations in ``text/``; 5: their names without articles."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 language-only conversations (see :mod:`visa_data.synthetic.text`) it predicts right.
 
 The repeat's colour, shape and size words are predictable only by copying the first list (its
-"the" and punctuation are not scored: they are predictable without copying): a model that copies
+punctuation is not scored: it is predictable without copying): a model that copies
 gets nearly all of them, one that does not guesses. A tiny LLM that cannot copy cannot put the
 referred name into its answers either.
 """
@@ -49,19 +49,13 @@ def repeat_accuracy(model: Any, processor: Any, conversations: Sequence[Sequence
             logits = model.language_model(input_ids=input_ids[None].to(model.device)).logits[0]
         predicted, targets = logits[:-1].argmax(-1).cpu(), labels[1:]
         tokens = processor.tokenizer.convert_ids_to_tokens(targets.clamp(min=0).tolist())
-        is_name = torch.tensor([_is_name_piece(token) for token in tokens], dtype=torch.bool)
+        is_name = torch.tensor([token.lstrip("▁Ġ").isalpha() for token in tokens], dtype=torch.bool)
         scored = (targets != IGNORE_INDEX) & is_name
         right += int((predicted[scored] == targets[scored]).sum())
         total += int(scored.sum())
     if total == 0:
         raise ValueError("no name word to score in the conversations (are they the synthetic text corpus?)")
     return right / total
-
-
-def _is_name_piece(piece: str) -> bool:
-    """Whether a token is (part of) a colour, shape or size word: letters, not "the"."""
-    word = piece.lstrip("▁Ġ")
-    return word.isalpha() and word != "the"
 
 
 def text_repeat_accuracy(

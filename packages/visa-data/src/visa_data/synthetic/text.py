@@ -5,7 +5,9 @@ copy earlier text. The ``tiny`` preset starts from random weights; trained on th
 data alone, whether it learns to copy the referred name into its answer varies from run to run.
 Each conversation here lists shape names, then the same list again: the repeat is predictable
 only by finding the current word in the first list and copying the word after it, which needs
-exactly those heads. Entries follow the LLaVA schema without media:
+exactly those heads. The names are bare ("red circle, small blue square"): with an article before
+each, whether the copying was learned depended on the training seed (measured: seed 1 copied 0.75
+of the name words with "the", 0.92 without). Entries follow the LLaVA schema without media:
 ``{"id", "conversations": [{"from": "human", "value": PROMPT}, {"from": "gpt", "value": ...}]}``.
 """
 
@@ -19,7 +21,7 @@ from visa_data.synthetic.scene import COLOURS, SHAPES, SIZES
 
 PROMPT = "List some shapes, then list them again."
 SIZED_SHARE = 0.3
-"""Share of names that carry a size word ("the small red circle")."""
+"""Share of names that carry a size word ("small red circle")."""
 RANDOM_STREAM = 2
 """Seeds ``[seed, RANDOM_STREAM, index]``: apart from the videos' (0) and the still images' (1)."""
 
@@ -33,7 +35,7 @@ def shape_name(rng: np.random.Generator) -> str:
 def repeat_conversation(index: int, seed: int) -> dict[str, Any]:
     """The ``index``-th conversation: 3 to 8 names, then ``"Again:"`` and the same names."""
     rng = np.random.default_rng([seed, RANDOM_STREAM, index])
-    listed = ", ".join(f"the {shape_name(rng)}" for _ in range(int(rng.integers(3, 9))))
+    listed = ", ".join(shape_name(rng) for _ in range(int(rng.integers(3, 9))))
     return {
         "id": f"txt{index:06d}",
         "conversations": [
