@@ -7,7 +7,8 @@ Each conversation here lists shape names, then the same list again: the repeat i
 only by finding the current word in the first list and copying the word after it, which needs
 exactly those heads. The names are bare ("red circle, small blue square"): with an article before
 each, whether the copying was learned depended on the training seed (measured: seed 1 copied 0.75
-of the name words with "the", 0.92 without). Entries follow the LLaVA schema without media:
+of the name words with "the"; without, seeds 0 to 3 copy 0.92-0.94). Entries follow the
+LLaVA schema without media:
 ``{"id", "conversations": [{"from": "human", "value": PROMPT}, {"from": "gpt", "value": ...}]}``.
 """
 
