@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,16 @@ def test_images_and_conversations(written: Path) -> None:
     assert question == "List some shapes, then list them again." and first == again
     names = [name.split() for name in first.split(", ")]
     assert 3 <= len(names) <= 8 and all(words[-2] in COLOURS and words[-1] in SHAPES for words in names)
+
+
+def test_ensure_dataset_rewrites_a_dataset_of_an_older_generator_format(tmp_path: Path) -> None:
+    generate_dataset(tmp_path, SMALL, progress=False)
+    manifest_path, texts = tmp_path / "synthetic.json", tmp_path / "text" / "text_train.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "format": manifest["format"] - 1}))
+    texts.write_text("[]")  # what an older generator wrote differs; it must not be kept
+    assert ensure_dataset(tmp_path, SMALL, progress=False)["format"] == manifest["format"]
+    assert len(json.loads(texts.read_text())) == manifest["texts"]["train"]
 
 
 def test_ensure_dataset_reuses_and_never_overwrites_other_folders(tmp_path: Path, written: Path) -> None:
