@@ -16,11 +16,11 @@ encoder is built with one block, as the benchmark never runs it).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import torch
 
+from timing import print_comparison, seconds_per_call
 from visa_core.model.configuration import SAM_DEFAULTS
 from visa_core.model.presets import preset_config
 from visa_core.model.sam import SamParts
@@ -58,16 +58,6 @@ def per_frame(sam: SamParts) -> DecodeFunction:
     return decode
 
 
-def timed(decode: DecodeFunction, inputs: tuple[torch.Tensor, ...], repeats: int) -> float:
-    """Seconds per forward + backward of ``decode`` over ``repeats`` runs (after 3 untimed ones)."""
-    for _ in range(3):
-        decode(*inputs).sum().backward()
-    started = time.perf_counter()
-    for _ in range(repeats):
-        decode(*inputs).sum().backward()
-    return (time.perf_counter() - started) / repeats
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -98,15 +88,17 @@ def main() -> None:
     torch.testing.assert_close(logits_b, logits_a)
     torch.testing.assert_close(grad_b, grad_a)
 
-    seconds = {name: timed(decode, inputs, args.repeats) for name, decode in decoders.items()}
+    seconds = {
+        name: seconds_per_call(lambda decode=decode: decode(*inputs).sum().backward(), args.repeats, warmup=3)
+        for name, decode in decoders.items()
+    }
     print(
         f"SAM {args.sam}: {args.frames} frames x {args.prompts_per_frame} prompt(s), {channels} channels, "
         f"{side} x {side} embeddings, {args.threads} thread(s)"
     )
-    for name, value in seconds.items():
-        print(f"{name:<22} {value * 1e3:8.2f} ms forward + backward")
-    ratio = seconds["per-frame MaskDecoder"] / seconds["one decode pass"]
-    print(f"ratio {ratio:.2f}x (same logits and prompt gradients)")
+    print_comparison(
+        seconds, "per-frame MaskDecoder", "forward + backward", "same logits and prompt gradients"
+    )
 
 
 if __name__ == "__main__":

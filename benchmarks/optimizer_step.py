@@ -12,24 +12,14 @@ tolerance) and prints both times per step and their ratio::
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 
+from timing import print_comparison, seconds_per_call
 from visa_core.config import OptimConfig
 from visa_core.model.modeling import VisaForSegmentation
 from visa_core.model.presets import preset_config
 from visa_core.training.optim import build_optimizer
-
-
-def timed_updates(optimizer: torch.optim.Optimizer, steps: int) -> float:
-    """Seconds per ``optimizer.step()`` over ``steps`` updates (after 10 untimed ones)."""
-    for _ in range(10):
-        optimizer.step()
-    started = time.perf_counter()
-    for _ in range(steps):
-        optimizer.step()
-    return (time.perf_counter() - started) / steps
 
 
 def main() -> None:
@@ -56,17 +46,15 @@ def main() -> None:
             optimizer = torch.optim.AdamW(
                 model.parameters(), lr=settings.lr, betas=settings.betas, weight_decay=0.0, foreach=False
             )
-        seconds[name] = timed_updates(optimizer, args.steps)
+        seconds[name] = seconds_per_call(optimizer.step, args.steps, warmup=10)
         models.append(model)
     tensors = list(models[0].parameters())
     for (key, a), b in zip(models[0].state_dict().items(), models[1].state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, msg=lambda message, key=key: f"{key}: {message}")
     values = sum(p.numel() for p in tensors) / 1e6
     print(f"tiny preset, {len(tensors)} tensors, {values:.2f} M values, {args.threads} thread(s)")
-    for name, value in seconds.items():
-        print(f"{name:<20} {value * 1e3:7.2f} ms per update")
-    ratio = seconds["per-parameter loop"] / seconds["build_optimizer"]
-    print(f"ratio {ratio:.2f}x (same parameters after {args.steps + 10} updates of each)")
+    note = f"same parameters after {args.steps + 10} updates of each"
+    print_comparison(seconds, "per-parameter loop", "per update", note)
 
 
 if __name__ == "__main__":
