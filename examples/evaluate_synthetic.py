@@ -156,10 +156,13 @@ def score_baselines(truth: revos.RevosGroundTruth, root: Path, seed: int = 0) ->
 class AnswerStatistics:
     """What the generated answers say, per query kind: ``without_seg`` counts answers without
     ``[SEG]``; ``named`` is (answers naming the expected object right before ``[SEG]``, expressions
-    with an expected name); ``texts`` counts each answer text."""
+    with an expected name); ``colour_named`` is (answers whose name before ``[SEG]`` has the expected
+    object's colour, expressions with an expected name, how many a random visible object of each
+    video would get right on average); ``texts`` counts each answer text."""
 
     without_seg: dict[str, int]
     named: dict[str, tuple[int, int]]
+    colour_named: dict[str, tuple[int, int, float]]
     texts: Counter[str]
 
 
@@ -172,13 +175,28 @@ def expected_names(truth: revos.RevosGroundTruth) -> dict[tuple[str, str], str]:
     }
 
 
+def colour_word(name: str) -> str:
+    """The colour of a synthetic object's name, the word before its shape ("the small red circle"
+    -> "red"); "" when the text has fewer than two words."""
+    words = name.split()
+    return words[-2] if len(words) >= 2 else ""
+
+
 def answer_statistics(
     log: Path, results: Sequence[ExpressionResult], names: dict[tuple[str, str], str]
 ) -> AnswerStatistics:
-    """One pass over the predictions log (``predictions.jsonl``); kinds come from ``results``."""
+    """One pass over the predictions log (``predictions.jsonl``); kinds come from ``results``.
+
+    A video's visible objects are the distinct names its expressions expect (every visible object
+    has a referring expression), so the random-object expectation needs no other input.
+    """
     kinds = {(r.video, r.exp_id): KIND_OF_TYPE.get(r.type_id, "unknown") for r in results}
+    objects: dict[str, set[str]] = defaultdict(set)
+    for (video, _), name in names.items():
+        objects[video].add(name)
     without_seg = dict.fromkeys(KIND_OF_TYPE.values(), 0)
     named: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    colour_named: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     texts: Counter[str] = Counter()
     for line in log.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
@@ -188,9 +206,21 @@ def answer_statistics(
         if "[SEG]" not in answer:
             without_seg[kind] = without_seg.get(kind, 0) + 1
         if key in names:
-            named[kind][0] += f"{names[key]} [SEG]" in answer
+            expected = names[key]
+            named[kind][0] += f"{expected} [SEG]" in answer
             named[kind][1] += 1
-    return AnswerStatistics(without_seg, {kind: (r, n) for kind, (r, n) in named.items()}, texts)
+            colour = colour_word(expected)
+            shown = objects[key[0]]
+            counts = colour_named[kind]
+            counts[0] += "[SEG]" in answer and colour_word(answer.split("[SEG]")[0]) == colour
+            counts[1] += 1
+            counts[2] += sum(colour_word(name) == colour for name in shown) / len(shown)
+    return AnswerStatistics(
+        without_seg,
+        {kind: (r, n) for kind, (r, n) in named.items()},
+        {kind: (int(r), int(n), chance) for kind, (r, n, chance) in colour_named.items()},
+        texts,
+    )
 
 
 QUESTION_KINDS = (
@@ -349,6 +379,11 @@ def format_report(evaluation: SyntheticEvaluation) -> str:
     if answers.named:
         right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in answers.named.items())
         lines.append(f"answers that name the right object before [SEG]: {right}")
+        right = ", ".join(
+            f"{kind} {r} of {n} (a random visible object: {chance:.1f})"
+            for kind, (r, n, chance) in answers.colour_named.items()
+        )
+        lines.append(f"answers whose name before [SEG] has the right object's colour: {right}")
     if conversations:
         right = ", ".join(f"{kind} {r} of {n}" for kind, (r, n) in conversations.items())
         lines.append(f"question-answer turns answered exactly (text only, no mask): {right}")
@@ -378,6 +413,10 @@ def _write_json(path: Path, evaluation: SyntheticEvaluation) -> None:
         "baselines": {name: summary.as_json() for name, summary in evaluation.baselines.items()},
         "answers_without_seg": answers.without_seg,
         "answers_naming_the_target": {kind: {"right": r, "of": n} for kind, (r, n) in answers.named.items()},
+        "answers_naming_the_target_colour": {
+            kind: {"right": r, "of": n, "random_object": chance}
+            for kind, (r, n, chance) in answers.colour_named.items()
+        },
         "answers": dict(answers.texts.most_common()),
         "conversations_answered": {kind: {"right": r, "of": n} for kind, (r, n) in conversations.items()},
         "seg_prompt_variance_shares": evaluation.prompt_words,

@@ -75,6 +75,11 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
     assert sum(kind["of"] for kind in named.values()) == len(with_target) > 0
     assert all(0 <= kind["right"] <= kind["of"] for kind in named.values())
     assert "answers that name the right object before [SEG]:" in printed
+    coloured = document["answers_naming_the_target_colour"]
+    assert {kind: entry["of"] for kind, entry in coloured.items()} == {k: e["of"] for k, e in named.items()}
+    assert all(entry["right"] >= named[kind]["right"] for kind, entry in coloured.items())
+    assert all(0 < entry["random_object"] <= entry["of"] for entry in coloured.values())
+    assert "answers whose name before [SEG] has the right object's colour:" in printed
     asked = document["conversations_answered"]
     conversations = json.loads((data / "qa" / "qa_valid.json").read_text())
     assert asked["which objects"]["of"] == len(conversations)  # every conversation lists the objects
@@ -116,6 +121,8 @@ def test_answer_statistics_count_missing_seg_and_named_targets_per_kind(tmp_path
     statistics = answer_statistics(log, results, names)
     assert statistics.without_seg == {"referring": 0, "reasoning": 2, "no-target": 0}
     assert statistics.named == {"referring": (1, 2), "reasoning": (0, 1)}
+    # the video shows a red circle and a blue square: a random one has the expected colour half the time
+    assert statistics.colour_named == {"referring": (2, 2, 1.0), "reasoning": (0, 1, 0.5)}
     assert sum(statistics.texts.values()) == 5
 
 
