@@ -1,8 +1,8 @@
 """Time of one AdamW update of the training loop (``build_optimizer``: multi-tensor ``foreach``)
 against the per-parameter loop torch uses by default on a CPU, on the same model and gradients.
 
-Builds the ``tiny`` preset with every parameter trainable (the default run, ``freeze_encoders:
-false``: ~240 tensors, 0.3 M values), gives each a fixed random gradient, runs ``--steps`` updates
+Builds the ``tiny`` preset with every parameter trainable (~240 tensors, 0.3 M values; the default
+run keeps its CLIP tower frozen), gives each a fixed random gradient, runs ``--steps`` updates
 with each optimizer from the same start, checks that both reach the same parameters (float
 tolerance) and prints both times per step and their ratio::
 

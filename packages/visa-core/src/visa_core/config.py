@@ -35,24 +35,32 @@ class ConfigError(VisaError, ValueError):
 # ---------------------------------------------------------------------------------------------
 
 
+ENCODERS = ("vision_tower", "mm_projector", "sam.image_encoder", "sam.prompt_encoder")
+"""The model's encoders (module names): the CLIP tower, the projector, SAM's image and prompt encoders."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Which model to train: a saved model folder (``path``) or a named preset built from scratch.
 
     ``path`` (a ``save_pretrained`` folder with its tokenizer) wins when set; otherwise ``preset``
     (``tiny``, ``visa-7b``, ``visa-13b`` of ``visa_core.model.preset_config``) is built with random
-    weights, which only ``tiny`` can train (it has a built-in tokenizer). ``freeze_encoders``: keep
-    the CLIP tower, the projector and the SAM image / prompt encoders frozen, as the original.
+    weights, which only ``tiny`` can train (it has a built-in tokenizer). ``frozen_encoders``: which
+    of :data:`ENCODERS` stay frozen (the original: all four); the others train, as a model built
+    from random weights needs.
     """
 
     path: Path | None = None
     preset: str | None = "tiny"
-    freeze_encoders: bool = True
+    frozen_encoders: tuple[str, ...] = ENCODERS
     gradient_checkpointing: bool = False
 
     def __post_init__(self) -> None:
         if self.path is None and self.preset is None:
             raise ConfigError("model: set either model.path (a saved model folder) or model.preset")
+        unknown = sorted(set(self.frozen_encoders) - set(ENCODERS))
+        if unknown:
+            raise ConfigError(f"model.frozen_encoders: unknown {unknown}; the encoders are {list(ENCODERS)}")
 
 
 @dataclasses.dataclass(frozen=True)

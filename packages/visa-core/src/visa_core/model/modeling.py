@@ -19,6 +19,7 @@ from visa_core.model.image_processing import longest_side_shape
 from visa_core.model.lora import LoraSettings, inject_lora, merge_lora, set_trainable_parameters
 from visa_core.model.losses import mask_losses
 from visa_core.model.outputs import SegmentationOutput, VisaOutput
+from visa_core.model.position_table import init_clip_positions
 from visa_core.model.sam import SamParts
 from visa_core.model.sequence import ExpandedSequence, expand_images, seg_state_positions
 from visa_core.model.token_merging import merge_tokens
@@ -56,6 +57,8 @@ class VisaForSegmentation(PreTrainedModel):
         self.sam = SamParts(config.sam_config)
         self._natively_initialised = {id(m) for m in (*self.sam.modules(), *self.text_hidden_fcs.modules())}
         self.post_init()
+        grid = config.vision_config.image_size // config.vision_config.patch_size
+        init_clip_positions(self.vision_tower.embeddings.position_embedding, grid)  # loading replaces it
         self.vision_tower.requires_grad_(False)
         self.mm_projector.requires_grad_(False)
         self.sam.image_encoder.requires_grad_(False)

@@ -62,7 +62,7 @@ class SamParts(nn.Module):
         """``float[B, 3, S, S]`` normalised, padded images -> embeddings ``[B, C, S/16, S/16]``.
 
         Gradients flow only when the encoder is trainable (``requires_grad``), as when a preset is
-        trained from scratch with ``model.freeze_encoders: false``.
+        trained from scratch (``model.frozen_encoders`` without it).
         """
         return self.image_encoder(pixel_values)
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from visa_core.config import LoraConfig, ModelConfig
+from visa_core.config import ENCODERS, LoraConfig, ModelConfig
 from visa_core.errors import CheckpointError
-
-FROZEN_ENCODERS = ("vision_tower", "mm_projector", "sam.image_encoder", "sam.prompt_encoder")
-"""Modules the original keeps frozen; ``model.freeze_encoders: false`` trains them too."""
 
 
 def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
@@ -17,8 +14,8 @@ def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
 
     Trainable parameters: the original's (LoRA on the LLM plus embeddings, ``lm_head``, mask
     decoder and ``text_hidden_fcs``) when ``lora.enabled``, else the whole LLM, mask decoder and
-    ``text_hidden_fcs``; with ``model.freeze_encoders`` false also the CLIP tower, the projector and
-    the SAM encoders (training a random-weight preset from scratch).
+    ``text_hidden_fcs``; also the encoders (CLIP tower, projector, SAM encoders) not named in
+    ``model.frozen_encoders`` (training a random-weight preset from scratch).
     """
     from visa_core.model import LoraSettings, VisaForSegmentation, VisaProcessor, apply_lora
 
@@ -35,9 +32,8 @@ def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
             r=lora.r, alpha=lora.alpha, dropout=lora.dropout, target_modules=lora.target_modules
         )
         network = apply_lora(network, settings)
-    if not model.freeze_encoders:
-        for name in FROZEN_ENCODERS:
-            network.get_submodule(name).requires_grad_(True)
+    for name in ENCODERS:
+        network.get_submodule(name).requires_grad_(name not in model.frozen_encoders)
     return network, processor
 
 
