@@ -48,8 +48,9 @@ TABLE_METRICS = (("J", "J"), ("F", "F"), ("J&F", "JF"), ("R", "R"))
 class SyntheticEvaluation:
     """Scores of the model and the baselines (``RevosSummary``, x100), answer statistics, the
     (right, asked) question-answer turns per kind (:func:`conversation_accuracy`), which word of
-    an object's name its ``[SEG]`` prompt follows (:func:`prompt_word_shares`), files, and the
-    keyframe selector and propagator that were used; ``text`` is the printable report."""
+    an object's name its ``[SEG]`` prompt follows (:func:`prompt_word_shares`), how much the frame
+    tokens say where they lie (:func:`frame_position_r2`), files, and the keyframe selector and
+    propagator that were used; ``text`` is the printable report."""
 
     model: RevosSummary
     name_given: RevosSummary
@@ -58,6 +59,7 @@ class SyntheticEvaluation:
     answers: AnswerStatistics
     conversations: dict[str, tuple[int, int]]
     prompt_words: dict[str, float]
+    frame_positions: dict[str, float]
     example: Path | None
     seconds: float
     selector: str
@@ -108,6 +110,7 @@ def evaluate_synthetic(
     answers = answer_statistics(pred_dir / "predictions.jsonl", results, expected_names(truth))
     conversations = conversation_accuracy(pipeline, build("dataset", "synthetic_qa", root=root, split=split))
     prompt_words = prompt_word_shares(pipeline, dataset)
+    frame_positions = frame_position_r2(pipeline, dataset)
     example = write_reasoning_example(pipeline, dataset, out / "example")
     evaluation = SyntheticEvaluation(
         summary,
@@ -117,6 +120,7 @@ def evaluate_synthetic(
         answers,
         conversations,
         prompt_words,
+        frame_positions,
         example,
         time.perf_counter() - started,
         selector,
@@ -293,6 +297,39 @@ def prompt_word_shares(pipeline: Any, dataset: Any, videos: int = 4) -> dict[str
     return {part: float(np.mean(values)) for part, values in shares.items() if values}
 
 
+def frame_position_r2(
+    pipeline: Any, dataset: Any, fit_share: float = 0.75, ridge: float = 1e-3
+) -> dict[str, float]:
+    """How much the LLM's frame tokens say where they lie: a ridge regression from each token
+    (:meth:`~visa_core.model.VisaForSegmentation.frame_token_positions`, every frame of the split)
+    to its position (mean patch centre, frame widths and heights) is fit on the first ``fit_share``
+    of the videos; returns its R^2 for ``x`` and ``y`` on the others (0: no linear trace of
+    where a token is; 1: exact). Reasoning about motion or position needs it.
+    """
+    import torch
+
+    features: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for video, _ in dataset.queries_by_video():
+        frames = [video.frames[i] for i in range(len(video))]
+        pixels = pipeline.processor.clip_pixels(frames).to(pipeline.model.device)
+        with torch.inference_mode():
+            tokens, positions = pipeline.model.frame_token_positions(pixels)
+        features.append(tokens.float().reshape(-1, tokens.shape[-1]).cpu().numpy().astype(np.float64))
+        targets.append(positions.reshape(-1, 2).cpu().numpy().astype(np.float64))
+    if len(features) < 2:
+        return {}
+    fit = max(1, min(len(features) - 1, round(len(features) * fit_share)))
+    design = [np.c_[f, np.ones(len(f))] for f in features]
+    fit_x, fit_y = np.concatenate(design[:fit]), np.concatenate(targets[:fit])
+    weights = np.linalg.solve(fit_x.T @ fit_x + ridge * np.eye(fit_x.shape[1]), fit_x.T @ fit_y)
+    test_x, test_y = np.concatenate(design[fit:]), np.concatenate(targets[fit:])
+    residual = ((test_x @ weights - test_y) ** 2).sum(axis=0)
+    spread = ((test_y - test_y.mean(axis=0)) ** 2).sum(axis=0)
+    r2 = 1.0 - residual / np.maximum(spread, 1e-12)
+    return {"x": float(r2[0]), "y": float(r2[1])}
+
+
 def selected_references(selector: Any, video: Any, question: str) -> list[int]:
     """The reference frames ``selector`` picks for ``question`` (the target alone when it picks none)."""
     from visa_core.types import Query
@@ -393,6 +430,11 @@ def format_report(evaluation: SyntheticEvaluation) -> str:
             f"follows the colour word {prompt_words['colour']:.2f}, the shape word "
             f"{prompt_words['shape']:.2f}, both together {prompt_words['both']:.2f}"
         )
+    if frame_positions := evaluation.frame_positions:
+        lines.append(
+            "frame tokens (the LLM's input), share of their positions a linear map fit on other videos "
+            f"explains: x {frame_positions['x']:.2f}, y {frame_positions['y']:.2f}"
+        )
     common = ", ".join(f"{text!r} x{count}" for text, count in answers.texts.most_common(4))
     lines.append(f"most frequent answers: {common}")
     lines.append("J&F per query family (x100):")
@@ -420,6 +462,7 @@ def _write_json(path: Path, evaluation: SyntheticEvaluation) -> None:
         "answers": dict(answers.texts.most_common()),
         "conversations_answered": {kind: {"right": r, "of": n} for kind, (r, n) in conversations.items()},
         "seg_prompt_variance_shares": evaluation.prompt_words,
+        "frame_token_position_r2": evaluation.frame_positions,
         "families": {name: {"n": n, "JF": score} for name, (n, score) in families.items()},
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

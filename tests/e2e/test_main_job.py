@@ -91,6 +91,9 @@ def test_evaluation_of_a_briefly_trained_model(tmp_path, capsys, examples):
     assert set(shares) == {"colour", "shape", "both"}
     assert sum(shares.values()) == pytest.approx(1.0)
     assert "[SEG] prompt of each name teacher-forced" in printed
+    positions = document["frame_token_position_r2"]
+    assert set(positions) == {"x", "y"} and all(r2 <= 1.0 for r2 in positions.values())
+    assert "frame tokens (the LLM's input), share of their positions" in printed
     assert (out / "example" / "overlay.mp4").stat().st_size > 0
     assert json.loads((out / "example" / "result.json").read_text())["queries"][0]["text"]
 

@@ -164,3 +164,24 @@ def test_language_only_rows_are_plain_language_modelling(tiny_model, processor, 
     )
     mixed = tiny_model(**processor.collate([processor.encode_example([], None, chat, None), segmentation]))
     assert torch.isfinite(mixed.lm_loss) and mixed.mask_bce_loss > 0 and mixed.pred_masks[1].shape[0] == 2
+
+
+def test_frame_token_positions_give_the_frame_tokens_and_where_they_lie(tiny_model):
+    pixels = torch.randn(2, 3, 56, 56, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        tokens, positions = tiny_model.frame_token_positions(pixels)
+        assert torch.equal(tokens, tiny_model.encode_frames(pixels))
+    assert positions.shape == (2, tiny_model.config.tokens_per_image, 2)
+    assert ((positions > 0) & (positions < 1)).all()
+
+
+def test_unmerged_frame_tokens_lie_at_their_patch_centres():
+    config = preset_config("tiny")
+    config.cluster_sizes, config.cluster_knn = (), ()
+    model = VisaForSegmentation(config).eval()
+    with torch.no_grad():
+        _, positions = model.frame_token_positions(torch.zeros(1, 3, 56, 56))
+    grid = config.vision_config.image_size // config.vision_config.patch_size
+    assert positions.shape == (1, grid * grid, 2)
+    second = positions[0, 1]  # row 0, column 1: x = 1.5 patches, y = 0.5 patches
+    torch.testing.assert_close(second, torch.tensor([1.5 / grid, 0.5 / grid]))

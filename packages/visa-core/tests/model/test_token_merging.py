@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from visa_core.model.token_merging import dpc_knn_assign, merge_by_assignment, merge_tokens
+from visa_core.model.token_merging import (
+    carry_through,
+    dpc_knn_assign,
+    merge_by_assignment,
+    merge_levels,
+    merge_tokens,
+)
 
 
 def test_real_sizes_give_112_tokens_deterministically():
@@ -33,3 +39,12 @@ def test_merging_is_differentiable_and_rejects_too_many_clusters():
     assert x.grad is not None and torch.isfinite(x.grad).all()
     with pytest.raises(ValueError, match="cannot merge 16 tokens into 32"):
         merge_tokens(torch.randn(1, 16, 4), (32,), (5,))
+
+
+def test_values_carried_through_the_levels_merge_like_the_tokens():
+    x = torch.randn(2, 64, 8, generator=torch.Generator().manual_seed(2))
+    levels = merge_levels(x, (16, 8, 4), (5, 3, 3))
+    torch.testing.assert_close(carry_through(x, levels), merge_tokens(x, (16, 8, 4), (5, 3, 3)))
+    positions = torch.rand(2, 64, 2, generator=torch.Generator().manual_seed(3))
+    assert carry_through(positions, levels).shape == (2, 28, 2)
+    assert carry_through(positions, []) is positions

@@ -22,7 +22,7 @@ from visa_core.model.outputs import SegmentationOutput, VisaOutput
 from visa_core.model.position_table import init_clip_positions
 from visa_core.model.sam import SamParts
 from visa_core.model.sequence import ExpandedSequence, expand_images, seg_state_positions
-from visa_core.model.token_merging import merge_tokens
+from visa_core.model.token_merging import carry_through, merge_levels, merge_tokens
 from visa_core.model.tokenization import IGNORE_INDEX
 from visa_core.types import Turn
 
@@ -85,15 +85,34 @@ class VisaForSegmentation(PreTrainedModel):
         return super().from_pretrained(*args, **kwargs)
 
     # ------------------------------------------------------------------ pieces
-    def encode_frames(self, clip_pixel_values: torch.Tensor) -> torch.Tensor:
-        """CLIP pixels ``[I, 3, s, s]`` -> merged, projected frame tokens ``[I, tokens_per_image, H]``."""
-        config = self.config
+    def patch_features(self, clip_pixel_values: torch.Tensor) -> torch.Tensor:
+        """CLIP pixels ``[I, 3, s, s]`` -> the selected layer's patch tokens ``[I, num_patches, C]``
+        (row-major patches, class token dropped)."""
         out = self.vision_tower(
             pixel_values=clip_pixel_values.to(self.vision_tower.dtype), output_hidden_states=True
         )
-        patches = out.hidden_states[config.mm_vision_select_layer][:, 1:]
+        return out.hidden_states[self.config.mm_vision_select_layer][:, 1:]
+
+    def encode_frames(self, clip_pixel_values: torch.Tensor) -> torch.Tensor:
+        """CLIP pixels ``[I, 3, s, s]`` -> merged, projected frame tokens ``[I, tokens_per_image, H]``."""
+        config = self.config
+        patches = self.patch_features(clip_pixel_values)
         merged = merge_tokens(patches, config.cluster_sizes, config.cluster_knn, config.cluster_density_noise)
         return self.mm_projector(merged.to(self.mm_projector.weight.dtype))
+
+    def frame_token_positions(self, clip_pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`encode_frames`' tokens ``[I, T, H]`` and where each lies, ``[I, T, 2]``: the mean
+        ``(x, y)`` of its patches' centres, in frame widths and heights (0 to 1). For diagnostics."""
+        config = self.config
+        patches = self.patch_features(clip_pixel_values)
+        levels = merge_levels(patches, config.cluster_sizes, config.cluster_knn, config.cluster_density_noise)
+        merged = torch.cat([level.tokens for level in levels], dim=1) if levels else patches
+        grid = config.vision_config.image_size // config.vision_config.patch_size
+        centres = (torch.arange(grid, dtype=torch.float32, device=patches.device) + 0.5) / grid
+        rows, cols = torch.meshgrid(centres, centres, indexing="ij")
+        xy = torch.stack([cols.reshape(-1), rows.reshape(-1)], dim=1).expand(patches.shape[0], -1, -1)
+        tokens = self.mm_projector(merged.to(self.mm_projector.weight.dtype))
+        return tokens, carry_through(xy.contiguous(), levels)
 
     def frame_tokens(self, processor: Any, frames: Sequence[np.ndarray]) -> torch.Tensor:
         """Merged, projected LLM tokens ``[I, tokens_per_image, H]`` of ``uint8[H, W, 3]`` frames

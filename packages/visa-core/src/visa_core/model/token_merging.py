@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -58,6 +59,33 @@ def cluster_count(size: int, num_tokens: int) -> int:
     return max(math.ceil(size), 1) if size > 1 else max(math.ceil(num_tokens * size), 1)
 
 
+@dataclass(frozen=True)
+class MergeLevel:
+    """One level of merging: its ``tokens`` ``[B, clusters, C]`` and the ``assignment``
+    ``long[B, N]`` of the previous level's tokens (the patches for the first level) to them."""
+
+    tokens: torch.Tensor
+    assignment: torch.Tensor
+
+
+def merge_levels(
+    x: torch.Tensor, cluster_sizes: Sequence[int], knn: Sequence[int], density_noise: float = 0.0
+) -> list[MergeLevel]:
+    """The levels of the hierarchical merging of ``x`` ``[B, N, C]``, each clustering the previous
+    level's tokens (none for an empty ``cluster_sizes``)."""
+    levels = []
+    tokens = x
+    for size, k in zip(cluster_sizes, knn, strict=True):
+        cluster_num = cluster_count(size, tokens.shape[1])
+        if cluster_num > tokens.shape[1]:
+            raise ValueError(f"cannot merge {tokens.shape[1]} tokens into {cluster_num} clusters")
+        k_eff = min(3, max(cluster_num // 2, 1)) if k > cluster_num else k
+        assignment = dpc_knn_assign(tokens, cluster_num, k_eff, density_noise)
+        tokens = merge_by_assignment(tokens, assignment, cluster_num)
+        levels.append(MergeLevel(tokens, assignment))
+    return levels
+
+
 def merge_tokens(
     x: torch.Tensor, cluster_sizes: Sequence[int], knn: Sequence[int], density_noise: float = 0.0
 ) -> torch.Tensor:
@@ -68,14 +96,16 @@ def merge_tokens(
     """
     if not cluster_sizes:
         return x
-    levels = []
-    tokens = x
-    for size, k in zip(cluster_sizes, knn, strict=True):
-        cluster_num = cluster_count(size, tokens.shape[1])
-        if cluster_num > tokens.shape[1]:
-            raise ValueError(f"cannot merge {tokens.shape[1]} tokens into {cluster_num} clusters")
-        k_eff = min(3, max(cluster_num // 2, 1)) if k > cluster_num else k
-        assignment = dpc_knn_assign(tokens, cluster_num, k_eff, density_noise)
-        tokens = merge_by_assignment(tokens, assignment, cluster_num)
-        levels.append(tokens)
-    return torch.cat(levels, dim=1)
+    return torch.cat([level.tokens for level in merge_levels(x, cluster_sizes, knn, density_noise)], dim=1)
+
+
+def carry_through(values: torch.Tensor, levels: Sequence[MergeLevel]) -> torch.Tensor:
+    """Per-patch ``values`` ``[B, N, D]`` (e.g. patch positions) averaged over the same clusters as
+    the tokens, level by level -> ``[B, sum of the levels' clusters, D]``; unchanged without levels."""
+    if not levels:
+        return values
+    carried = []
+    for level in levels:
+        values = merge_by_assignment(values, level.assignment, level.tokens.shape[1])
+        carried.append(values)
+    return torch.cat(carried, dim=1)
