@@ -101,9 +101,14 @@ class VisaConfig(PretrainedConfig):
         return sum(self.cluster_sizes) if self.cluster_sizes else self.num_patches
 
     @property
+    def patch_grid(self) -> int:
+        """Patches per side of a CLIP frame (16 for ViT-L/14 at 224 px)."""
+        return self.vision_config.image_size // self.vision_config.patch_size
+
+    @property
     def num_patches(self) -> int:
         """Patch tokens of the CLIP tower per frame (256 for ViT-L/14 at 224 px)."""
-        return (self.vision_config.image_size // self.vision_config.patch_size) ** 2
+        return self.patch_grid**2
 
     @property
     def sam_embedding_size(self) -> int:

@@ -22,7 +22,7 @@ from visa_core.model.outputs import SegmentationOutput, VisaOutput
 from visa_core.model.position_table import init_clip_positions
 from visa_core.model.sam import SamParts
 from visa_core.model.sequence import ExpandedSequence, expand_images, seg_state_positions
-from visa_core.model.token_merging import carry_through, merge_levels, merge_tokens
+from visa_core.model.token_merging import carry_through, concat_levels, merge_levels, merge_tokens
 from visa_core.model.tokenization import IGNORE_INDEX
 from visa_core.types import Turn
 
@@ -57,8 +57,9 @@ class VisaForSegmentation(PreTrainedModel):
         self.sam = SamParts(config.sam_config)
         self._natively_initialised = {id(m) for m in (*self.sam.modules(), *self.text_hidden_fcs.modules())}
         self.post_init()
-        grid = config.vision_config.image_size // config.vision_config.patch_size
-        init_clip_positions(self.vision_tower.embeddings.position_embedding, grid)  # loading replaces it
+        init_clip_positions(
+            self.vision_tower.embeddings.position_embedding, config.patch_grid
+        )  # loading replaces it
         self.vision_tower.requires_grad_(False)
         self.mm_projector.requires_grad_(False)
         self.sam.image_encoder.requires_grad_(False)
@@ -106,8 +107,8 @@ class VisaForSegmentation(PreTrainedModel):
         config = self.config
         patches = self.patch_features(clip_pixel_values)
         levels = merge_levels(patches, config.cluster_sizes, config.cluster_knn, config.cluster_density_noise)
-        merged = torch.cat([level.tokens for level in levels], dim=1) if levels else patches
-        grid = config.vision_config.image_size // config.vision_config.patch_size
+        merged = concat_levels(patches, levels)
+        grid = config.patch_grid
         centres = (torch.arange(grid, dtype=torch.float32, device=patches.device) + 0.5) / grid
         rows, cols = torch.meshgrid(centres, centres, indexing="ij")
         xy = torch.stack([cols.reshape(-1), rows.reshape(-1)], dim=1).expand(patches.shape[0], -1, -1)

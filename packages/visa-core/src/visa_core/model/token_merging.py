@@ -94,9 +94,13 @@ def merge_tokens(
     Each level clusters the previous level's output; the levels' tokens are concatenated in order.
     An empty ``cluster_sizes`` returns ``x`` unchanged.
     """
-    if not cluster_sizes:
-        return x
-    return torch.cat([level.tokens for level in merge_levels(x, cluster_sizes, knn, density_noise)], dim=1)
+    return concat_levels(x, merge_levels(x, cluster_sizes, knn, density_noise))
+
+
+def concat_levels(x: torch.Tensor, levels: Sequence[MergeLevel]) -> torch.Tensor:
+    """The levels' tokens concatenated in order ``[B, sum of the levels' clusters, C]``; ``x``
+    itself when there are no levels."""
+    return torch.cat([level.tokens for level in levels], dim=1) if levels else x
 
 
 def carry_through(values: torch.Tensor, levels: Sequence[MergeLevel]) -> torch.Tensor:
