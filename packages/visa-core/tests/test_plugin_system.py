@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -200,4 +201,44 @@ def test_visa_plugins_table_and_disable(monkeypatch: pytest.MonkeyPatch) -> None
     env = dict(os.environ, VISA_DISABLE_PLUGINS="visa_data,visa_eval,visa_propagate,visa_frame_select")
     disabled = _visa("plugins", "--json", env=env)
     assert disabled.returncode == 0, disabled.stderr
-    assert not [row for row in json.loads(disabled.stdout) if row["distribution"].startswith("visa-")]
+    distributions = {row["distribution"] for row in json.loads(disabled.stdout)}
+    assert distributions == {"visa-core"}
+
+
+def test_the_provider_table_lists_exactly_what_each_installed_project_distribution_registers() -> None:
+    from visa_core.providers import PROVIDERS
+
+    project = {dist for by_dist in PROVIDERS.values() for dist in by_dist}
+    installed = {ep.dist.name for ep in importlib.metadata.entry_points(group="visa") if ep.dist} & project
+    plugins = VisaPlugins.discover()
+    for kind, by_dist in PROVIDERS.items():
+        registered = {
+            (entry.source.distribution, entry.name)
+            for entry in plugins.entries(kind)
+            if entry.source.distribution in project
+        }
+        listed = {(dist, name) for dist, names in by_dist.items() if dist in installed for name in names}
+        assert registered == listed, kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "distribution"),
+    [
+        ("frame_selector", "clip", "visa-frame-select"),
+        ("propagator", "xmem", "visa-propagate"),
+        ("dataset", "revos", "visa-data"),
+        ("metric", "j_and_f", "visa-eval"),
+    ],
+)
+def test_a_built_in_name_whose_package_is_missing_says_what_to_install(
+    kind: str, name: str, distribution: str
+) -> None:
+    from visa_core import builtin
+
+    registry = VisaPlugins(plugins=[builtin]).registry(kind)
+    label = kind.replace("_", " ")
+    with pytest.raises(
+        UnknownComponentError,
+        match=rf"the {label} '{name}' is provided by {distribution}: pip install {distribution}",
+    ):
+        registry.get(name)

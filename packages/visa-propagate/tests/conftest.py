@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from visa_propagate.testing import ColourDecoder, write_tiny_sam2_checkpoint
+from visa_propagate.testing import write_tiny_sam2_checkpoint
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -17,9 +16,3 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def tiny_sam2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight ``Sam2VideoModel`` checkpoint folder (see ``write_tiny_sam2_checkpoint``)."""
     return write_tiny_sam2_checkpoint(tmp_path_factory.mktemp("tiny-sam2"))
-
-
-@pytest.fixture
-def colour_decoder() -> ColourDecoder:
-    """Finds the first two moving squares of ``visa_core.testing.moving_squares`` (red, green)."""
-    return ColourDecoder(np.array([[230, 40, 40], [40, 200, 60]]))

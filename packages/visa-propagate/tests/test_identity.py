@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import visa_core
+from visa_core.components.propagation_prompts import PropagationInputError, nearest_key_frame
 from visa_core.testing import PropagatorContract, moving_squares
-from visa_propagate.prompts import PropagationInputError, nearest_key_frame
 
 
 class TestIdentityContract(PropagatorContract):

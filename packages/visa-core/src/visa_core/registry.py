@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from visa_core.component import NAME_PATTERN, Component
 from visa_core.errors import PluginConflictError, UnknownComponentError
+from visa_core.providers import install_hint
 
 C = TypeVar("C", bound=Component)
 
@@ -79,16 +80,21 @@ class Registry(Generic[C]):
         """The class registered as ``name``; an unknown name lists the known ones."""
         entry = self._entries.get(name)
         if entry is None:
+            provider = install_hint(self.kind, name)
+            if provider is not None:
+                raise UnknownComponentError(f"{provider} (installed: {self._listing()})")
             known = sorted(self._entries)
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            listing = ", ".join(known) if known else "none installed"
-            raise UnknownComponentError(f"unknown {self.kind} {name!r}{hint} (known: {listing})")
+            raise UnknownComponentError(f"unknown {self.kind} {name!r}{hint} (known: {self._listing()})")
         return entry.cls  # type: ignore[return-value]
 
     def build(self, name: str, /, **options: Any) -> C:
         """Instantiate the component ``name`` with ``options`` (checked against its Config)."""
         return self.get(name)(**options)
+
+    def _listing(self) -> str:
+        return ", ".join(sorted(self._entries)) or "none installed"
 
     def names(self) -> list[str]:
         """Registered names, sorted."""

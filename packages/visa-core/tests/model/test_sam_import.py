@@ -21,5 +21,5 @@ def test_sam_modeling_imports_without_torchvision_or_package_init():
 
 
 def test_top_level_package_and_commands_stay_light():
-    statement = "import visa_core, visa_core.cli.model_commands, visa_core.cli.builtin"
+    statement = "import visa_core, visa_core.cli.model_commands, visa_core.builtin"
     assert modules_imported_by(statement, ("torch", "transformers", "peft")) == []

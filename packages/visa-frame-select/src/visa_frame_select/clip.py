@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from visa_core import CheckpointError, FrameSelection, FrameSelector, Query, Video
-from visa_frame_select.sampling import DEFAULT_MAX_IMAGE_TOKEN, spread_references
+from visa_core.components.frame_sampling import DEFAULT_MAX_IMAGE_TOKEN, spread_references
 from visa_frame_select.torch_options import check_dtype, torch_dtype
 
 PROGRESS_MIN_FRAMES = 256

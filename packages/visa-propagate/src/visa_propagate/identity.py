@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from visa_core import FrameDecoder, Propagator, Video
-from visa_propagate.prompts import check_prompts, nearest_key_frame
+from visa_core.components.propagation_prompts import check_prompts, nearest_key_frame
 
 
 class IdentityPropagator(Propagator):

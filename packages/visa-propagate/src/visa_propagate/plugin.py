@@ -7,13 +7,12 @@ from visa_core import Registry, hookimpl
 
 @hookimpl
 def register_propagators(registry: Registry) -> None:
-    """``identity``, ``seg_token``, ``sam2`` and ``xmem`` (their modules import torch only when used)."""
+    """``identity``, ``sam2`` and ``xmem`` (their modules import torch only when used);
+    ``seg_token`` ships with visa-core."""
     from visa_propagate.identity import IdentityPropagator
     from visa_propagate.sam2.propagator import Sam2Propagator
-    from visa_propagate.seg_token import SegTokenPropagator
     from visa_propagate.xmem import XMemPropagator
 
     registry.add(IdentityPropagator)
-    registry.add(SegTokenPropagator)
     registry.add(Sam2Propagator)
     registry.add(XMemPropagator)

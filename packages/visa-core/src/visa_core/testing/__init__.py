@@ -19,15 +19,18 @@ from visa_core.testing.contracts import (
     MetricContract,
     PropagatorContract,
 )
+from visa_core.testing.decoders import ColourDecoder, run_with_fitted_decoder
 from visa_core.testing.imports import HEAVY_MODULES, modules_imported_by
 from visa_core.testing.synthetic import moving_squares
 
 __all__ = [
     "HEAVY_MODULES",
+    "ColourDecoder",
     "DatasetLoaderContract",
     "FrameSelectorContract",
     "MetricContract",
     "PropagatorContract",
     "modules_imported_by",
     "moving_squares",
+    "run_with_fitted_decoder",
 ]

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from visa_core import ComponentOptionError, FrameSelection, FrameSelector, Query, Video
+from visa_core.components.frame_sampling import DEFAULT_MAX_IMAGE_TOKEN, position_to_index, spread_references
 from visa_frame_select.llamavid.backend import VideoQABackend
 from visa_frame_select.llamavid.protocol import average_position, frame_question
-from visa_frame_select.sampling import DEFAULT_MAX_IMAGE_TOKEN, position_to_index, spread_references
 from visa_frame_select.torch_options import check_dtype, torch_dtype
 
 BACKENDS = ("transformers", "llamavid")

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from visa_core import CheckpointError, FrameDecoder, Propagator, Video
-from visa_propagate.prompts import check_prompts
+from visa_core.components.propagation_prompts import check_prompts
 
 DTYPES = ("float32", "float16", "bfloat16")
 PROGRESS_MIN_FRAMES = 100

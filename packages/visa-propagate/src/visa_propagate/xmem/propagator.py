@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from visa_core.components.propagation_prompts import check_prompts
 from visa_core.errors import CheckpointError
 from visa_core.interfaces import FrameDecoder, Propagator
 from visa_core.video import Video
-from visa_propagate.prompts import check_prompts
 
 if TYPE_CHECKING:
     import torch

@@ -6,7 +6,7 @@ import dataclasses
 from typing import ClassVar
 
 from visa_core import ComponentOptionError, FrameSelection, FrameSelector, Query, Video
-from visa_frame_select.sampling import DEFAULT_MAX_IMAGE_TOKEN, spread_references
+from visa_core.components.frame_sampling import DEFAULT_MAX_IMAGE_TOKEN, spread_references
 
 TARGET_RULES = ("middle", "first", "last")
 

@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 
 import visa_core
-from visa_core.testing import PropagatorContract, moving_squares
-from visa_propagate.prompts import PropagationInputError
-from visa_propagate.testing import ColourDecoder, run_with_fitted_decoder
+from visa_core.components.propagation_prompts import PropagationInputError
+from visa_core.testing import ColourDecoder, PropagatorContract, moving_squares, run_with_fitted_decoder
+
+
+@pytest.fixture
+def colour_decoder() -> ColourDecoder:
+    """Finds the first two moving squares of ``moving_squares`` (red, green)."""
+    return ColourDecoder(np.array([[230, 40, 40], [40, 200, 60]]))
 
 
 class TestSegTokenContract(PropagatorContract):

@@ -1,4 +1,5 @@
-"""visa-core's own plugin: the sub-commands it ships (registered like any third party's)."""
+"""visa-core's own plugin: its sub-commands and the pipeline's default components (registered like
+any third party's)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,19 @@ def register_commands(registry: Registry) -> None:
     registry.add(ConvertCheckpointCommand)
     registry.add(SegmentCommand)
     registry.add(PredictCommand)
+
+
+@hookimpl
+def register_frame_selectors(registry: Registry) -> None:
+    """``uniform``, the pipeline's default selector (its module imports numpy only)."""
+    from visa_core.components.uniform import UniformSelector
+
+    registry.add(UniformSelector)
+
+
+@hookimpl
+def register_propagators(registry: Registry) -> None:
+    """``seg_token``, the pipeline's default propagator (the model's own decoder on every frame)."""
+    from visa_core.components.seg_token import SegTokenPropagator
+
+    registry.add(SegTokenPropagator)

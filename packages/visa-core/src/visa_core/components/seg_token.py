@@ -9,7 +9,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from visa_core import FrameDecoder, Propagator, Video
-from visa_propagate.prompts import PropagationInputError, check_prompts
+from visa_core.components.propagation_prompts import PropagationInputError, check_prompts
 
 PROGRESS_MIN_FRAMES = 100
 """Videos at least this long show a progress bar."""

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from visa_frame_select.sampling import position_to_index, spread_references
+from visa_core.components.frame_sampling import position_to_index, spread_references
 
 
 def test_original_evaluation_sampling() -> None:
