@@ -36,3 +36,19 @@ class DataFormatError(VisaError):
 
 class CheckpointError(VisaError):
     """A checkpoint that is missing, of the wrong format, or whose keys do not match."""
+
+
+class OutputFolderError(VisaError):
+    """An output path that cannot be used: a file, read-only, or holding files this run did not write."""
+
+
+class ManifestMismatchError(OutputFolderError):
+    """An output folder holding a run made with other settings (the message names the fields)."""
+
+
+class QueryError(VisaError, ValueError):
+    """A query the model cannot answer: empty, or longer than the language model's context."""
+
+
+class PluginLoadError(VisaError):
+    """An installed plugin that failed to import or to register its components."""

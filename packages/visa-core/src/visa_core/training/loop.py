@@ -92,6 +92,9 @@ def train(
 ) -> TrainResult:
     """Train as ``config`` says, resuming from a checkpoint when ``config.resume`` finds one.
 
+    ``output_dir`` must be new, empty, or a run of the same settings (its ``visa-run.json``; see
+    :meth:`RunFolder.inspect`); ``resume: restart`` empties it first.
+
     Args:
         config: the resolved configuration.
         model_factory: builds ``(model, processor)``; defaults to :func:`build_model`.
@@ -108,8 +111,12 @@ def train(
     accelerator = make_accelerator(config)
     run = RunFolder(config.output_dir)
     resume_from = run.resolve_resume(config.resume)
+    plan = run.inspect(config, num_processes=accelerator.num_processes)
+    accelerator.wait_for_everyone()  # every process has checked the folder before one changes it
     if accelerator.is_main_process:
+        plan.apply()
         run.write_run_info(config, num_processes=accelerator.num_processes)
+    accelerator.wait_for_everyone()
     set_seed(config.seed)
 
     model, processor = (model_factory or _default_factory)(config)
