@@ -11,7 +11,7 @@ from visa_core.model.configuration import VisaConfig
 from visa_core.model.modeling import VisaForSegmentation
 from visa_core.model.presets import preset_config
 from visa_core.model.processor import ImageSettings, VisaProcessor
-from visa_core.model.tokenization import build_tiny_tokenizer, prepare_tokenizer
+from visa_core.model.tokenization import build_tiny_tokenizer
 
 
 def image_settings_for(config: VisaConfig) -> ImageSettings:
@@ -21,20 +21,19 @@ def image_settings_for(config: VisaConfig) -> ImageSettings:
 
 def processor_for(config: VisaConfig, tokenizer_dir: str | Path | None = None) -> VisaProcessor:
     """A processor matching ``config``: the tokenizer of ``tokenizer_dir`` (a Llama tokenizer for
-    real models) or, without one, the offline tiny tokenizer. The token ids of ``[SEG]`` /
-    ``<image>`` and the vocabulary size are written into ``config``."""
+    real models, which prompts are encoded with as transformers 4.31 did, its ``legacy`` mode kept
+    when the processor is saved) or, without one, the offline tiny tokenizer. The token ids of
+    ``[SEG]`` / ``<image>`` and the vocabulary size are written into ``config``."""
     if tokenizer_dir is not None:
-        from transformers import AutoTokenizer
-
-        tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(str(tokenizer_dir)))
+        processor = VisaProcessor.from_pretrained(tokenizer_dir, prompt_style="visa")
+        processor.images = image_settings_for(config)
     else:
-        tokenizer = build_tiny_tokenizer()
-    processor = VisaProcessor(tokenizer, image_settings_for(config))
+        processor = VisaProcessor(build_tiny_tokenizer(), image_settings_for(config))
     config.seg_token_id = processor.seg_token_id
     config.image_token_id = processor.image_token_id
     needed = processor.embedding_rows
     if tokenizer_dir is None:
-        config.text_config.vocab_size = len(tokenizer)
+        config.text_config.vocab_size = len(processor.tokenizer)
     elif config.text_config.vocab_size < needed:
         raise CheckpointError(
             f"tokenizer {tokenizer_dir} needs {needed} embedding rows but the preset has "

@@ -1,7 +1,8 @@
 """Frame preprocessing for the two image encoders.
 
-CLIP: shortest side -> ``size`` (bicubic), centre crop ``size``, scale to [0, 1], CLIP mean/std
-(what ``CLIPImageProcessor`` of the tower does). SAM: longest side -> ``size`` (bilinear),
+CLIP: shortest side -> ``size`` (bicubic; the long side truncated, not rounded), centre crop
+``size``, scale to [0, 1], CLIP mean/std: transformers 4.31's ``CLIPImageProcessor``, which the
+original ran, to the bit. SAM: longest side -> ``size`` (bilinear),
 normalise with pixel mean/std on the 0-255 scale, zero-pad bottom/right to ``size x size``.
 """
 
@@ -25,15 +26,22 @@ def _check_frame(frame: np.ndarray) -> None:
         raise ValueError(f"a frame must be uint8[H, W, 3] RGB, got {got}")
 
 
+def shortest_side_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """Size after resizing the shortest side to ``size``: the long side is ``int(size * long /
+    short)``, truncated as 4.31's ``get_resize_output_image_size`` did (854 x 480 -> 398 x 224)."""
+    if width <= height:
+        return int(size * height / width), size
+    return size, int(size * width / height)
+
+
 def clip_preprocess(frame: np.ndarray, size: int, mean=CLIP_MEAN, std=CLIP_STD) -> torch.Tensor:
     """``uint8[H, W, 3]`` -> ``float32[3, size, size]`` for the CLIP tower."""
     _check_frame(frame)
-    height, width = frame.shape[:2]
-    scale = size / min(height, width)
-    new_h, new_w = max(size, round(height * scale)), max(size, round(width * scale))
+    new_h, new_w = shortest_side_shape(*frame.shape[:2], size)
     image = Image.fromarray(frame).resize((new_w, new_h), Image.Resampling.BICUBIC)
     top, left = (new_h - size) // 2, (new_w - size) // 2
-    array = np.asarray(image, dtype=np.float32)[top : top + size, left : left + size] / 255.0
+    cropped = np.asarray(image)[top : top + size, left : left + size]
+    array = (cropped * (1 / 255)).astype(np.float32)  # 4.31's rescale: float64 product, then float32
     array = (array - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))
 

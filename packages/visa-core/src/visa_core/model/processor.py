@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +24,13 @@ from visa_core.model.image_processing import (
     SAM_STD,
     clip_preprocess,
     sam_preprocess,
+)
+from visa_core.model.llama_sentencepiece import (
+    LEGACY_KEY,
+    SENTENCEPIECE_FILE,
+    TOKENIZER_CONFIG_FILE,
+    LlamaSentencePiece,
+    read_tokenizer_config,
 )
 from visa_core.model.prompt_styles import prompt_style as get_prompt_style
 from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
@@ -45,19 +53,28 @@ class ImageSettings:
 
 
 class VisaProcessor:
-    """Tokenizer (with ``<image>`` and ``[SEG]``) plus CLIP / SAM preprocessing and prompt templates."""
+    """Tokenizer (with ``<image>`` and ``[SEG]``) plus CLIP / SAM preprocessing and prompt templates.
+
+    ``sentencepiece``: the Llama ``tokenizer.model`` behind ``tokenizer`` with its 4.31 ``legacy``
+    mode; prompts are then encoded exactly as the original encoded them (``tokenizer`` gives the
+    added tokens' ids and decodes). Without it ``tokenizer`` encodes (the tiny byte-level one).
+    """
 
     def __init__(
         self,
         tokenizer: PreTrainedTokenizerBase,
         images: ImageSettings | None = None,
         prompt_style: str = "visa",
+        sentencepiece: LlamaSentencePiece | None = None,
     ) -> None:
         self.style = get_prompt_style(prompt_style)
         self.tokenizer = prepare_tokenizer(tokenizer, self.style.special_tokens)
         self.images = images or ImageSettings()
         self.seg_token_id = int(self.tokenizer.convert_tokens_to_ids(SEG_TOKEN))
         self.image_token_id = int(self.tokenizer.convert_tokens_to_ids(IMAGE_TOKEN))
+        if sentencepiece is not None:
+            _check_same_pieces(self.tokenizer, sentencepiece)
+        self.sentencepiece = sentencepiece
 
     # ----------------------------------------------------------------- persistence
     @property
@@ -88,6 +105,7 @@ class VisaProcessor:
         if not path.is_dir():
             raise CheckpointError(f"{path}: not a model folder")
         tokenizer = AutoTokenizer.from_pretrained(str(path), **tokenizer_kwargs)
+        sentencepiece = LlamaSentencePiece.from_folder(path)
         settings_file = path / PROCESSOR_FILE
         saved_style = "visa"
         if settings_file.is_file():
@@ -104,15 +122,23 @@ class VisaProcessor:
         else:
             images = ImageSettings()
         try:
-            return cls(tokenizer, images, prompt_style or saved_style)
+            return cls(tokenizer, images, prompt_style or saved_style, sentencepiece)
         except ValueError as error:
             raise CheckpointError(f"{settings_file}: {error}") from error
 
     def save_pretrained(self, path: str | Path) -> None:
-        """Write the tokenizer files and ``visa_processor.json`` (image settings, prompt style)."""
+        """Write the tokenizer files and ``visa_processor.json`` (image settings, prompt style);
+        with a sentencepiece model also ``tokenizer.model`` and its ``legacy`` mode (in
+        ``tokenizer_config.json``, where transformers 4.31 reads it too)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save_pretrained(str(path))
+        if self.sentencepiece is not None:
+            model_file = path / SENTENCEPIECE_FILE
+            if not model_file.exists() or not model_file.samefile(self.sentencepiece.model_file):
+                shutil.copyfile(self.sentencepiece.model_file, model_file)
+            config = {**read_tokenizer_config(path), LEGACY_KEY: self.sentencepiece.legacy}
+            (path / TOKENIZER_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         settings = {**asdict(self.images), "prompt_style": self.prompt_style}
         (path / PROCESSOR_FILE).write_text(json.dumps(settings, indent=2) + "\n")
 
@@ -162,7 +188,7 @@ class VisaProcessor:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(input_ids long[L], labels long[L])`` of a conversation in the ``llava_v1`` format."""
         pieces = templates.conversation_segments(conversation, add_generation_prompt)
-        return encode_pieces(self.tokenizer, pieces, self.image_token_id)
+        return encode_pieces(self.tokenizer, pieces, self.image_token_id, self.sentencepiece)
 
     def encode_example(
         self,
@@ -317,4 +343,15 @@ class VisaProcessor:
         text = self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
         text = re.sub(rf"\s*{re.escape(SEG_TOKEN)}", " " + SEG_TOKEN, text)
         text = re.sub(rf"{re.escape(SEG_TOKEN)}(?=\w)", SEG_TOKEN + " ", text)
+        text = re.sub(rf"{re.escape(SEG_TOKEN)}\s+(?=[.,;:!?])", SEG_TOKEN, text)  # legacy's "[SEG] ▁ ."
         return text.strip()
+
+
+def _check_same_pieces(tokenizer: PreTrainedTokenizerBase, sentencepiece: LlamaSentencePiece) -> None:
+    """Raise CheckpointError unless ``tokenizer`` holds the sentencepiece model's pieces under their ids."""
+    pieces = sentencepiece.pieces()
+    if tokenizer.convert_ids_to_tokens(list(range(len(pieces)))) != pieces:
+        raise CheckpointError(
+            f"{sentencepiece.model_file}: its {len(pieces)} pieces are not the first tokens of the "
+            "tokenizer beside it (tokenizer.json / tokenizer_config.json belong to another vocabulary)"
+        )

@@ -10,6 +10,7 @@ import torch
 from transformers import AddedToken, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from visa_core.model import templates
+from visa_core.model.llama_sentencepiece import LlamaSentencePiece, Token
 from visa_core.model.templates import IMAGE_TOKEN, SEG_TOKEN
 
 IGNORE_INDEX = -100
@@ -28,10 +29,13 @@ def prepare_tokenizer(
     embedding table. The pad token defaults to the unk token (as LISA does).
 
     ``[SEG]`` (new or already in the tokenizer) strips the whitespace on both sides, as every
-    added token did in transformers 4.31, which LISA and VISA were trained with: ``"It is [SEG]."``
-    is ``It, is, [SEG], .`` and the state that becomes the mask prompt is that of ``is``. Newer
-    transformers keep the space as a token of its own (``is, ▁, [SEG]``), which moves that state
-    to a token the published checkpoints never saw there.
+    added token did in transformers 4.31, which LISA and VISA were trained with, so the state that
+    becomes the mask prompt is that of ``is`` in ``"It is [SEG]."`` (newer transformers keep the
+    space as a token of its own, ``is, ▁, [SEG]``). What follows ``[SEG]`` depends on 4.31's
+    ``legacy`` mode, which this tokenizer alone does not reproduce: ``It, is, [SEG], ▁, .`` with
+    ``legacy=True`` (4.31's default when ``tokenizer_config.json`` has no ``legacy`` key),
+    ``It, is, [SEG], .`` with ``legacy=False``. ``VisaProcessor`` therefore encodes the prompts of a
+    Llama ``tokenizer.model`` with :class:`~visa_core.model.llama_sentencepiece.LlamaSentencePiece`.
     """
     # re-adding an existing token updates its flags and keeps its id
     tokenizer.add_tokens([SEG_ADDED_TOKEN], special_tokens=False)
@@ -99,15 +103,52 @@ def build_tiny_tokenizer(vocab_size: int = 640) -> PreTrainedTokenizerFast:
     return prepare_tokenizer(wrapped)
 
 
+def special_token_texts(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
+    """``<s>`` / ``</s>`` / ``<unk>`` (those the tokenizer has) -> ids."""
+    named = (tokenizer.bos_token, tokenizer.eos_token, tokenizer.unk_token)
+    return {str(token): int(tokenizer.convert_tokens_to_ids(str(token))) for token in named if token}
+
+
+def _chunk_tokens(
+    tokenizer: PreTrainedTokenizerBase, sentencepiece: LlamaSentencePiece | None, chunk: str, first: bool
+) -> list[Token]:
+    """``(id, begin, end)`` of one chunk, BOS on the ``first``; tokens that stand for no
+    characters of the chunk (BOS) get ``begin = end = -1``."""
+    if sentencepiece is None:
+        encoded = tokenizer(chunk, add_special_tokens=first, return_offsets_mapping=True)
+        return [
+            (token_id, -1, -1) if begin == end else (token_id, begin, end)
+            for token_id, (begin, end) in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True)
+        ]
+    keep_spaces = special_token_texts(tokenizer)
+    added = {**tokenizer.get_added_vocab(), **keep_spaces}
+    tokens = sentencepiece.encode(chunk, added, keep_spaces)
+    return [(tokenizer.bos_token_id, -1, -1), *tokens] if first else tokens
+
+
+def _in_answer(begin: int, end: int, answer_spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether characters ``[begin, end)`` overlap an answer span (an empty range: lies inside one)."""
+    if begin == end:
+        return any(a_start <= begin < a_end for a_start, a_end in answer_spans)
+    return any(end > a_start and begin < a_end for a_start, a_end in answer_spans)
+
+
 def encode_pieces(
-    tokenizer: PreTrainedTokenizerBase, pieces: Sequence[tuple[str, bool]], image_token_id: int
+    tokenizer: PreTrainedTokenizerBase,
+    pieces: Sequence[tuple[str, bool]],
+    image_token_id: int,
+    sentencepiece: LlamaSentencePiece | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Token ids ``long[L]`` and labels ``long[L]`` of a prompt given as ``(text, is_answer)`` pieces.
 
     Like the original ``tokenizer_image_token``: the text is split at every ``<image>``, each
     chunk tokenised on its own (BOS on the first only) and ``image_token_id`` put between chunks.
-    A token is supervised (label = its id) when its characters overlap an answer piece; every
-    other token, images included, is ``IGNORE_INDEX``.
+    With ``sentencepiece`` (a Llama ``tokenizer.model``) each chunk is tokenised exactly as
+    transformers 4.31 did (:class:`~visa_core.model.llama_sentencepiece.LlamaSentencePiece`; ids
+    beyond its pieces from ``tokenizer``), else by ``tokenizer`` itself. A token is supervised
+    (label = its id) when its characters overlap an answer piece (a piece that stands for no
+    character, as the ``▁`` in ``[SEG] ▁ .``: when it lies inside one); BOS and images are
+    ``IGNORE_INDEX``.
     """
     text = "".join(piece for piece, _ in pieces)
     answer_spans, start = [], 0
@@ -123,13 +164,9 @@ def encode_pieces(
             ids.append(image_token_id)
             labels.append(IGNORE_INDEX)
             offset += len(IMAGE_TOKEN)
-        encoded = tokenizer(chunk, add_special_tokens=index == 0, return_offsets_mapping=True)
-        for token_id, (begin, end) in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True):
-            is_special = begin == end
-            supervised = not is_special and any(
-                offset + end > a_start and offset + begin < a_end for a_start, a_end in answer_spans
-            )
+        for token_id, begin, end in _chunk_tokens(tokenizer, sentencepiece, chunk, index == 0):
             ids.append(token_id)
+            supervised = begin >= 0 and _in_answer(begin + offset, end + offset, answer_spans)
             labels.append(token_id if supervised else IGNORE_INDEX)
         offset += len(chunk)
     return torch.tensor(ids, dtype=torch.long), torch.tensor(labels, dtype=torch.long)
