@@ -103,9 +103,10 @@ def inspect_output_folder(
         return OutputPlan(path, "replace", manifest)
     previous = read_manifest(path) if manifest is not None else None
     if previous is None:
+        resumable = "" if manifest is None else " and holds no run of this command to resume"
         raise OutputFolderError(
-            f"{option} {path} is not empty ({describe_contents(path)}) and holds no run of this command "
-            f"to resume; choose a new or empty folder, or pass {restart_hint} to delete its contents first"
+            f"{option} {path} is not empty ({describe_contents(path)}){resumable}; choose a new or "
+            f"empty folder, or pass {restart_hint} to delete its contents first"
         )
     assert manifest is not None
     fields = differing_fields(previous, manifest)

@@ -43,3 +43,27 @@ def test_tiny_lora_run_resumes_exactly_and_exports_a_loadable_model(standin_conf
     model = VisaForSegmentation.from_pretrained(whole.output_dir / "model")
     processor = VisaProcessor.from_pretrained(whole.output_dir / "model")
     assert model.config.lora is None and processor.seg_token_id == model.config.seg_token_id
+
+
+def test_an_intermediate_checkpoint_is_a_model_folder_that_predict_and_export_read(standin_config, tmp_path):
+    from visa_core.inference.loading import load_model
+    from visa_core.model.folders import export_model_folder
+    from visa_core.training import RunFolder
+
+    config = dataclasses.replace(
+        standin_config,
+        model=ModelConfig(preset="tiny"),
+        lora=LoraConfig(enabled=True, r=4, alpha=8),
+        schedule=ScheduleConfig(epochs=1, steps_per_epoch=1, batch_size=1),
+    )
+    train(config)
+    (checkpoint,) = RunFolder(config.output_dir).list_checkpoints()
+    model, processor = load_model(checkpoint)
+    assert model.config.lora is not None and processor.seg_token_id == model.config.seg_token_id
+    notes = export_model_folder(checkpoint, tmp_path / "merged", merge_lora=True)
+    assert notes == ["merged LoRA into the language model"]
+    merged = load_file(tmp_path / "merged" / "model.safetensors")
+    final = load_file(config.output_dir / "model" / "model.safetensors")
+    assert merged.keys() == final.keys()
+    for key in final:
+        torch.testing.assert_close(merged[key], final[key])

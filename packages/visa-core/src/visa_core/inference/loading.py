@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from visa_core.errors import CheckpointError, VisaError
+from visa_core.errors import VisaError
 
 DTYPES = ("float32", "bfloat16", "float16")
 
@@ -19,18 +19,19 @@ def load_model(
         device: ``cpu``, ``cuda`` or ``cuda:N``.
         dtype: one of ``float32``, ``bfloat16``, ``float16``.
         quantization: None, ``8bit`` or ``4bit`` (bitsandbytes; CUDA only).
+
+    Raises:
+        CheckpointError: the folder is no complete VISA model folder (see
+            :func:`~visa_core.model.validation.validate_model_folder`), checked before loading.
+        VisaError: an unknown dtype, or CUDA asked for on a machine without it.
     """
     import torch
 
     from visa_core.model import VisaForSegmentation, VisaProcessor
+    from visa_core.model.validation import validate_model_folder
 
-    model_dir = Path(model_dir)
-    if not (model_dir / "config.json").is_file():
-        raise CheckpointError(f"{model_dir} is not a VISA model folder (no config.json)")
-    if dtype not in DTYPES:
-        raise VisaError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise VisaError(f"device {device!r} was asked for, but this machine has no CUDA device")
+    check_load_options(device=device, dtype=dtype)
+    validate_model_folder(model_dir)
     options: dict[str, Any] = {"dtype": getattr(torch, dtype)}
     if quantization is not None:
         options["quantization_config"] = _quantization_config(quantization, device)
@@ -40,6 +41,16 @@ def load_model(
         model = model.to(device)
     model.eval()
     return model, VisaProcessor.from_pretrained(model_dir)
+
+
+def check_load_options(*, device: str, dtype: str) -> None:
+    """Raise :class:`VisaError` for an unknown ``dtype`` or a CUDA ``device`` this machine lacks."""
+    import torch
+
+    if dtype not in DTYPES:
+        raise VisaError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise VisaError(f"device {device!r} was asked for, but this machine has no CUDA device")
 
 
 def _quantization_config(quantization: str, device: str) -> Any:

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from visa_core.config import TrainConfig
 from visa_core.training.mixture import build_mixture
-from visa_core.training.model_setup import build_model, export_model
+from visa_core.training.model_setup import build_model, describe_model_folder, export_model
 from visa_core.training.optim import build_optimizer, build_scheduler
 from visa_core.training.run_folder import RunFolder, read_step
 from visa_core.training.steps import training_step
@@ -183,7 +183,7 @@ def train(
         if stop_after is not None and step >= stop_after:
             break
         if step % config.checkpoint_interval == 0 or step == total_steps:
-            _save_checkpoint(accelerator, run, step, config.keep_last)
+            _save_checkpoint(accelerator, run, step, config.keep_last, (model, processor))
         if step >= total_steps:
             break
     progress.close()
@@ -229,12 +229,21 @@ def _log_step(
     return values
 
 
-def _save_checkpoint(accelerator: Any, run: RunFolder, step: int, keep_last: int) -> None:
-    """``save_state`` into ``checkpoints/step_N`` (all processes), mark it complete, prune old ones."""
+def _save_checkpoint(
+    accelerator: Any, run: RunFolder, step: int, keep_last: int, model_and_processor: tuple[Any, Any]
+) -> None:
+    """``save_state`` into ``checkpoints/step_N`` (all processes), mark it complete, prune old ones.
+
+    The main process also writes the model's ``config.json`` and tokenizer files there, so that a
+    checkpoint whose state holds a plain ``model.safetensors`` is a model folder too (LoRA not
+    merged): ``visa predict --model RUN/checkpoints/step_N`` and ``visa export --merge-lora`` read it.
+    """
     path = run.checkpoint_path(step)
     accelerator.save_state(str(path))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
+        model, processor = model_and_processor
+        describe_model_folder(accelerator.unwrap_model(model), processor, path)
         run.mark_saved(path, step)
         run.prune(keep_last)
     accelerator.wait_for_everyone()

@@ -17,7 +17,7 @@ def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
     ``text_hidden_fcs``; also the encoders (CLIP tower, projector, SAM encoders) not named in
     ``model.frozen_encoders`` (training a random-weight preset from scratch).
     """
-    from visa_core.model import LoraSettings, VisaForSegmentation, VisaProcessor, apply_lora
+    from visa_core.model import VisaForSegmentation, VisaProcessor
 
     if model.path is not None:
         network = VisaForSegmentation.from_pretrained(model.path)
@@ -25,6 +25,14 @@ def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
     else:
         assert model.preset is not None  # ModelConfig guarantees a path or a preset
         network, processor = _from_preset(model.preset)
+    return prepare_for_training(network, model, lora), processor
+
+
+def prepare_for_training(network: Any, model: ModelConfig, lora: LoraConfig) -> Any:
+    """Gradient checkpointing, LoRA and the trainable parameters of :func:`build_model` applied
+    to a built ``VisaForSegmentation`` (returned, LoRA-wrapped when ``lora.enabled``)."""
+    from visa_core.model import LoraSettings, apply_lora
+
     if model.gradient_checkpointing:
         network.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if lora.enabled:
@@ -34,7 +42,7 @@ def build_model(model: ModelConfig, lora: LoraConfig) -> tuple[Any, Any]:
         network = apply_lora(network, settings)
     for name in ENCODERS:
         network.get_submodule(name).requires_grad_(name not in model.frozen_encoders)
-    return network, processor
+    return network
 
 
 def _from_preset(preset: str) -> tuple[Any, Any]:
@@ -62,3 +70,13 @@ def export_model(network: Any, processor: Any, folder: Path, *, merge_lora: bool
         network = network.merge_lora()
     network.save_pretrained(folder)
     processor.save_pretrained(folder)
+
+
+def describe_model_folder(network: Any, processor: Any, folder: Path) -> None:
+    """Write ``network``'s ``config.json`` and ``processor``'s files into ``folder`` (beside weights
+    written elsewhere); models and processors without ``save_pretrained`` are left out."""
+    config = getattr(network, "config", None)
+    if hasattr(config, "save_pretrained"):
+        config.save_pretrained(folder)
+    if hasattr(processor, "save_pretrained"):
+        processor.save_pretrained(folder)
