@@ -37,9 +37,16 @@ def published_state(model, with_clip: bool = False) -> dict[str, torch.Tensor]:
     return state
 
 
-def llm_config(model, model_type: str = "ChatUniVi") -> dict:
+def llm_config(model, model_type: str = "ChatUniVi", head_counts: bool = True) -> dict:
+    """A published ``config.json`` (ChatUniVi / LLaVA keys); ``head_counts`` adds the CLIP and SAM
+    decoder head counts, which tiny (unpublished) widths need and published configs lack."""
     text = model.config.text_config
+    extra = {
+        "vision_config": {"num_attention_heads": model.config.vision_config.num_attention_heads},
+        "sam_config": {"decoder_num_heads": model.config.sam_config["decoder_num_heads"]},
+    }
     return {
+        **(extra if head_counts else {}),
         "architectures": ["VISAForCausalLM"],
         "model_type": model_type,
         "hidden_size": text.hidden_size,

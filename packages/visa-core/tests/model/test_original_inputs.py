@@ -103,6 +103,27 @@ def test_init_model_keeps_the_legacy_mode_of_a_published_tokenizer(variant: str,
     assert_same_ids(our_ids({"visa": processor}), variant)
 
 
+@pytest.mark.parametrize("variant", ["legacy_true", "legacy_false"])
+def test_convert_checkpoint_keeps_the_legacy_mode(variant: str, processor, tmp_path: Path) -> None:
+    """``visa convert-checkpoint --tokenizer`` of a tokenizer saved by 4.31 (a merged VISA folder)."""
+    import torch
+
+    from visa_core.model import VisaForSegmentation, preset_config
+    from visa_core.model.checkpoints import convert_checkpoint
+
+    from .published_layouts import write_clip_folder, write_merged_folder
+
+    torch.manual_seed(0)
+    model = VisaForSegmentation(preset_config("tiny")).eval()
+    src = write_merged_folder(model, processor, tmp_path / "visa")
+    clip = write_clip_folder(model, tmp_path / "clip")
+    published = FIXTURE / f"published_{variant}"
+    convert_checkpoint("visa", src, tmp_path / "out", clip=clip, tokenizer=published)
+    converted = VisaProcessor.from_pretrained(tmp_path / "out")
+    assert converted.sentencepiece.legacy is EXPECTED["legacy"][variant]
+    assert_same_ids(our_ids({"visa": converted}), variant)
+
+
 def test_seg_answer_labels_supervise_the_lone_prefix_piece(tmp_path: Path) -> None:
     """legacy=True: the ``▁`` between ``[SEG]`` and ``.`` is part of the answer, as in the original."""
     processor = VisaProcessor.from_pretrained(tokenizer_folder(tmp_path, "legacy_absent"))

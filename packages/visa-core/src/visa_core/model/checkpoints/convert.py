@@ -128,7 +128,8 @@ def convert_checkpoint(
         raise CheckpointError(f"unknown checkpoint layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     src, out = Path(src), Path(out)
     source_dir = src if src.is_dir() else src.parent
-    source_config = read_json(source_dir / "config.json")
+    config_file = source_dir / "config.json"
+    source_config = read_json(config_file)
     notes: list[str] = []
 
     state, had_peft = strip_peft_prefix(load_state_dict(src))
@@ -162,12 +163,13 @@ def convert_checkpoint(
     dtype = target["language_model.model.embed_tokens.weight"].dtype
     if "language_model.lm_head.weight" in target:
         _add_token_rows(target, processor, notes)
-    text_config = text_config_from_weights(target, source_config)
-    sam_config = sam_config_from_weights(target) if any(k.startswith("sam.") for k in target) else None
+    text_config = text_config_from_weights(target, source_config, config_file)
+    has_sam = any(k.startswith("sam.") for k in target)
+    sam_config = sam_config_from_weights(target, source_config, config_file) if has_sam else None
     config = VisaConfig(
         text_config=text_config,
         vision_config=(
-            clip_config_from_weights(target)
+            clip_config_from_weights(target, source_config, config_file)
             if clip is None and "vision_tower.embeddings.patch_embedding.weight" in target
             else _clip_vision_config(Path(clip) if clip else None)
         ),
