@@ -159,3 +159,69 @@ def test_predict_is_resumable_and_scored_by_visa_eval(
         types.count(t) for t in (0, 1, 2)
     )
     assert summary["missing_or_invalid_predictions (scored 0 and counted, as officially)"] == []
+
+
+def _predict_in_processes(model: Path, root: Path, out: Path, processes: int, port: int) -> str:
+    """``accelerate launch [--multi_gpu] -m visa_core.cli.main predict`` in ``processes`` CPU processes."""
+    import os
+    import subprocess
+    import sys
+
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--num_machines", "1", "--mixed_precision",
+              "no", "--dynamo_backend", "no", "--num_processes", str(processes)]  # fmt: skip
+    if processes > 1:
+        launch += ["--multi_gpu", "--main_process_port", str(port)]
+    predict = ["predict", "--model", str(model), "--dataset", "revos", "--root", str(root),
+               "--split", "valid", "--out", str(out), "--answer", "Sure, [SEG].", "--propagator",
+               "identity"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [*launch, "-m", "visa_core.cli.main", *predict], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    return done.stdout
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_split_the_videos_and_match_one_process(
+    tiny_visa_model_dir: Path, tmp_path: Path
+) -> None:
+    from visa_data.synthetic import SyntheticConfig, generate_dataset
+
+    synthetic_root = tmp_path / "synthetic"
+    config = SyntheticConfig(videos=6, images=0, texts=2, frames=5, size=32, valid_fraction=0.5, seed=1)
+    generate_dataset(synthetic_root, config, progress=False)
+    one, two = tmp_path / "one", tmp_path / "two"
+    _predict_in_processes(tiny_visa_model_dir, synthetic_root, one, 1, 0)
+    printed = _predict_in_processes(tiny_visa_model_dir, synthetic_root, two, 2, 29531)
+    meta = json.loads((synthetic_root / "meta_expressions_valid_.json").read_text())["videos"]
+    videos = sorted(meta)
+    assert len(videos) >= 3
+    # the videos are dealt out: process 0 takes 0, 2, ..., process 1 takes 1, 3, ...
+    for rank in (0, 1):
+        assert f"[rank {rank}/2] videos {len(videos[rank::2])}," in printed
+    assert "merged the 2 processes' logs" in printed
+    assert not list(two.glob("predictions.rank*.jsonl"))
+    one_files, two_files = _files(one), _files(two)
+    assert one_files.keys() == two_files.keys()
+    for name, content in one_files.items():
+        if name != "visa-run.json":  # records the same settings; package versions equal too
+            assert two_files[name] == content, name
+
+    # a shard killed mid-way: one expression of process 1's video lost a frame and its log line
+    video = videos[1]
+    expression = sorted(meta[video]["expressions"])[0]
+    lost = sorted((two / video / expression).glob("*.png"))[-1]
+    lost.unlink()
+    log = two / "predictions.jsonl"
+    kept = [line for line in log.read_text().splitlines() if f'"expression": "{expression}"' not in line
+            or f'"video": "{video}"' not in line]  # fmt: skip
+    log.write_text("".join(f"{line}\n" for line in kept))
+    printed = _predict_in_processes(tiny_visa_model_dir, synthetic_root, two, 2, 29532)
+    assert "[rank 1/2] videos" in printed and "expressions written 1," in printed
+    assert "expressions written 0," in printed  # process 0 had nothing left to do
+    assert _files(two) == {**two_files, "visa-run.json": _files(two)["visa-run.json"]}
