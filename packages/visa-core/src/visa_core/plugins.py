@@ -2,10 +2,16 @@
 
 Environment variables:
     VISA_DISABLE_PLUGINS: comma-separated entry-point names not to load (e.g. ``visa_propagate``).
+
+A plugin that fails to import or to register its components is left out, recorded in
+:attr:`VisaPlugins.failures` (named with its distribution) and logged; every other plugin and
+command keeps working, and asking for one of its components says why it is missing.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +21,7 @@ import pluggy
 
 from visa_core import hookspecs
 from visa_core.component import Component
+from visa_core.errors import PluginConflictError, UnknownComponentError
 from visa_core.interfaces import Command, DatasetLoader, FrameSelector, Metric, Propagator
 from visa_core.registry import ComponentEntry, PluginSource, Registry
 
@@ -26,6 +33,8 @@ KINDS: dict[str, tuple[str, type[Component]]] = {
     "command": ("register_commands", Command),
 }
 """Component kind -> (hook that fills its registry, interface its classes subclass)."""
+
+logger = logging.getLogger(__name__)
 
 PUBLIC_KINDS = ("dataset", "frame_selector", "propagator", "metric")
 """The kinds that ``visa plugins`` lists (commands are listed by ``visa --help``)."""
@@ -43,6 +52,23 @@ class ComponentListing:
         return {"kind": self.kind, "name": self.name, "distribution": self.distribution}
 
 
+@dataclass(frozen=True)
+class PluginFailure:
+    """An installed plugin left out: its entry-point name, distribution and what went wrong."""
+
+    plugin: str
+    distribution: str
+    stage: str
+    error: str
+
+    def __str__(self) -> str:
+        return (
+            f"plugin {self.plugin!r} of distribution {self.distribution!r} failed to {self.stage} "
+            f"({self.error}); its components are unavailable: reinstall or fix it, or set "
+            f"VISA_DISABLE_PLUGINS={self.plugin} to skip it"
+        )
+
+
 class VisaPlugins:
     """A plugin manager and the registries its plugins filled.
 
@@ -53,14 +79,39 @@ class VisaPlugins:
     def __init__(self, plugins: Iterable[Any] = (), *, entry_points: bool = False) -> None:
         self.manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        """Plugins left out because they failed to import or to register."""
+        self._distributions: dict[int, str] = {}
         if entry_points:
             for name in _disabled_plugins():
                 self.manager.set_blocked(name)
-            self.manager.load_setuptools_entrypoints(hookspecs.PROJECT_NAME)
+            self._load_entry_points()
         for plugin in plugins:
             self.manager.register(plugin)
         self.manager.check_pending()
         self._registries: dict[str, Registry[Any]] | None = None
+
+    def _load_entry_points(self) -> None:
+        """Register every ``visa`` entry point that imports; record the others as failures."""
+        for dist in importlib.metadata.distributions():
+            for entry_point in dist.entry_points:
+                name = entry_point.name
+                if entry_point.group != hookspecs.PROJECT_NAME or self.manager.has_plugin(name):
+                    continue
+                if self.manager.is_blocked(name):
+                    continue
+                try:
+                    plugin = entry_point.load()
+                except Exception as error:  # a broken third-party plugin must not break the rest
+                    self._fail(name, dist.metadata["Name"], "import", error)
+                    continue
+                self.manager.register(plugin, name=name)
+                self._distributions[id(plugin)] = dist.metadata["Name"]
+
+    def _fail(self, plugin: str, distribution: str, stage: str, error: Exception) -> None:
+        failure = PluginFailure(plugin, distribution, stage, f"{type(error).__name__}: {error}")
+        self.failures.append(failure)
+        logger.warning("%s", failure)
 
     @classmethod
     def discover(cls) -> VisaPlugins:
@@ -82,8 +133,18 @@ class VisaPlugins:
         return self._registries[kind]
 
     def build(self, kind: str, name: str, /, **options: Any) -> Any:
-        """Build the component ``name`` of ``kind`` with ``options``."""
-        return self.registry(kind).build(name, **options)
+        """Build the component ``name`` of ``kind`` with ``options``; an unknown name also lists
+        the plugins that failed to load."""
+        registry = self.registry(kind)
+        if name not in registry and self.failures:
+            try:
+                registry.get(name)
+            except UnknownComponentError as error:
+                failed = "; ".join(str(failure) for failure in self.failures)
+                raise UnknownComponentError(
+                    f"{error} (perhaps from a plugin that failed: {failed})"
+                ) from None
+        return registry.build(name, **options)
 
     def listing(self, kinds: Iterable[str] = PUBLIC_KINDS) -> list[ComponentListing]:
         """Every registered component of ``kinds``, as ``visa plugins`` prints them."""
@@ -98,19 +159,27 @@ class VisaPlugins:
         return self.registry(kind).entries()
 
     def _collect(self) -> dict[str, Registry[Any]]:
-        distributions = {
-            id(plugin): dist.project_name for plugin, dist in self.manager.list_plugin_distinfo()
-        }
         registries: dict[str, Registry[Any]] = {}
+        failed: set[str] = set()
         for kind, (hook_name, base) in KINDS.items():
             registry: Registry[Any] = Registry(kind, base)
             for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+                if impl.plugin_name in failed:
+                    continue
                 source = PluginSource(
                     plugin=impl.plugin_name,
-                    distribution=distributions.get(id(impl.plugin), "<not installed>"),
+                    distribution=self._distributions.get(id(impl.plugin), "<not installed>"),
                 )
                 with registry.registering_as(source):
-                    impl.function(registry=registry)
+                    try:
+                        impl.function(registry=registry)
+                    except PluginConflictError:
+                        raise
+                    except Exception as error:  # a broken plugin hook: leave that plugin out
+                        if source.distribution == "<not installed>":
+                            raise
+                        failed.add(impl.plugin_name)
+                        self._fail(impl.plugin_name, source.distribution, f"register its {kind}s", error)
             registries[kind] = registry
         return registries
 

@@ -1,13 +1,22 @@
-"""Entry point of the ``visa`` command: one sub-command per registered ``command`` component."""
+"""Entry point of the ``visa`` command: one sub-command per registered ``command`` component.
+
+Exit status: 0 done, 2 a named error (a ``VisaError`` or a usage error), 130 interrupted (Ctrl-C),
+141 the reader of the output went away (``visa plugins --json | head``). Plugins that failed to
+load are named on stderr and every other command still runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from visa_core.errors import VisaError
 from visa_core.plugins import get_plugins
+
+INTERRUPTED = 130
+BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,16 +40,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen sub-command; errors of the VISA packages exit with 2."""
-    args = build_parser().parse_args(argv)
+    """Parse ``argv`` and run the chosen sub-command (exit statuses in the module docstring)."""
+    command = "visa"
     try:
-        return int(args.command_class().run(args) or 0)
+        parser = build_parser()
+        for failure in get_plugins().failures:
+            print(f"visa: warning: {failure}", file=sys.stderr)
+        args = parser.parse_args(argv)
+        command = f"visa {args.command}"
+        status = int(args.command_class().run(args) or 0)
+        sys.stdout.flush()
+        return status
     except VisaError as error:
-        print(f"visa {args.command}: error: {error}", file=sys.stderr)
+        print(f"{command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"visa {args.command}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
+from visa_core.errors import VisaError
 from visa_core.interfaces import Command, DatasetLoader
 
 CONVERTERS = ("ref_youtube_vos", "davis17", "revos-foreground", "lvvis")
+SHOWN_PROBLEMS = 10
 
 
 class DataCommand(Command):
@@ -52,6 +54,12 @@ class DataCommand(Command):
         stats.add_argument("--root", type=Path, required=True, help="the dataset folder")
         stats.add_argument("--split", default="train", help="split")
         stats.add_argument("--json", action="store_true", help="print JSON")
+        stats.add_argument(
+            "--no-check",
+            action="store_true",
+            help="skip reading every sample (frame files present, masks decodable); exit status 1 "
+            "when the check finds problems",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         if args.data_command == "stats":
@@ -88,12 +96,43 @@ class DataCommand(Command):
 
         dataset = build("dataset", args.dataset, root=args.root, split=args.split)
         numbers = dataset_stats(dataset)
+        problems = [] if args.no_check else sample_problems(dataset)
+        if not args.no_check:
+            numbers["problems"] = len(problems)
+            numbers["problem_examples"] = problems[:SHOWN_PROBLEMS]
         if args.json:
             print(json.dumps(numbers, indent=2))
         else:
             for key, value in numbers.items():
-                print(f"{key:>20}: {value}")
-        return 0
+                if key != "problem_examples":
+                    print(f"{key:>20}: {value}")
+            for problem in problems[:SHOWN_PROBLEMS]:
+                print(f"  problem: {problem}")
+            if len(problems) > SHOWN_PROBLEMS:
+                print(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
+        return 1 if problems else 0
+
+
+def sample_problems(dataset: DatasetLoader) -> list[str]:
+    """Read every sample (its frame files checked to exist, its masks decoded) and return one
+    message per distinct failure (with the samples it hits), e.g. a missing frame file or a
+    corrupt mask."""
+    from tqdm.auto import tqdm
+
+    failing: dict[str, list[int]] = {}
+    for index in tqdm(range(len(dataset)), desc="checking samples", unit="sample"):
+        try:
+            dataset[index]
+        except (VisaError, ValueError, OSError) as error:
+            failing.setdefault(str(error), []).append(index)
+    return [f"{_samples(indices)}: {message}" for message, indices in failing.items()]
+
+
+def _samples(indices: list[int]) -> str:
+    if len(indices) == 1:
+        return f"sample {indices[0]}"
+    shown = ", ".join(map(str, indices[:3])) + (", ..." if len(indices) > 3 else "")
+    return f"{len(indices)} samples ({shown})"
 
 
 def dataset_stats(dataset: DatasetLoader) -> dict[str, Any]:

@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
+from visa_core.cli.argument_checks import add_overwrite_flag
+from visa_core.errors import VisaError
 from visa_core.interfaces import Command
+from visa_core.outputs_policy import claim_output_folder
 
 
 class MakeSyntheticCommand(Command):
@@ -18,9 +21,8 @@ class MakeSyntheticCommand(Command):
 
     @classmethod
     def configure(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "out", type=Path, help="output folder (new, empty, or an earlier synthetic dataset)"
-        )
+        parser.add_argument("out", type=Path, help="output folder (new or empty)")
+        add_overwrite_flag(parser)
         parser.add_argument("--videos", type=int, default=200, help="number of videos")
         parser.add_argument(
             "--images", type=int, default=None, help="number of still images (default: --videos)"
@@ -51,7 +53,8 @@ class MakeSyntheticCommand(Command):
                 valid_fraction=args.valid_fraction,
             )
         except ValueError as error:
-            raise SystemExit(f"visa make-synthetic: error: {error}") from None
+            raise VisaError(str(error)) from None
+        claim_output_folder(args.out, overwrite=args.overwrite, option="OUT")
         start = time.perf_counter()
         manifest = generate_dataset(args.out, config)
         seconds = time.perf_counter() - start
