@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from visa_frame_select.llamavid.protocol import average_position, frame_question, parse_position
@@ -45,3 +46,14 @@ def test_average_ignores_unparsed_answers() -> None:
 def test_average_defaults_to_the_middle() -> None:
     assert average_position(["no idea", ""]) == 0.5
     assert average_position([]) == 0.5
+
+
+def test_average_is_numpy_mean_as_the_original() -> None:
+    # Ten "20%" answers: numpy's pairwise sum gives exactly 0.2 (frame 1 of 5); a sequential sum
+    # gives 0.19999999999999998 (frame 0).
+    answers = ["20%"] * 10
+    assert average_position(answers) == 0.2
+    assert int(5 * average_position(answers)) == 1  # the target frame int(T * tp) on 5 frames
+    mixed = ["10%", "last 30%", "60%", "90%", "20%", "last 70%", "0%", "30%", "50%"]
+    parsed = [parse_position(answer) for answer in mixed]
+    assert average_position(mixed) == np.array(parsed).mean()

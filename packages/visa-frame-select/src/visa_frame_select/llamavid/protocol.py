@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 MOVIE_PREAMBLE = "Below is a movie. Memorize the content and answer my question after watching this movie."
 """What LLaMA-VID's server puts before the frames."""
 
@@ -51,6 +53,11 @@ def parse_position(answer: str) -> float | None:
 
 
 def average_position(answers: Iterable[str]) -> float:
-    """Mean of the parsed positions of ``answers``; :data:`DEFAULT_POSITION` when none parses."""
+    """Mean of the parsed positions of ``answers``; :data:`DEFAULT_POSITION` when none parses.
+
+    Computed as the original did, ``np.array(positions).mean()`` (numpy's pairwise sum, float64):
+    a plain ``sum() / len()`` differs in the last bit for some answer sets, which moves
+    ``int(T * position)`` by one frame (ten "20%" answers on 5 frames: 0.2 -> frame 1).
+    """
     positions = [p for p in map(parse_position, answers) if p is not None]
-    return sum(positions) / len(positions) if positions else DEFAULT_POSITION
+    return float(np.array(positions, dtype=np.float64).mean()) if positions else DEFAULT_POSITION
