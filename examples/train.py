@@ -48,7 +48,11 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--config", type=Path, help=f"a TrainConfig YAML file (default: {DEFAULT_CONFIG.name})"
     )
-    parser.add_argument("--resume", help="'auto' (default), 'never', or a checkpoint folder")
+    parser.add_argument(
+        "--resume",
+        help="'auto' (default: continue a run of the same settings), 'never', 'restart' (empty "
+        "output_dir and start over) or a checkpoint folder; see docs/outputs.md",
+    )
     parser.add_argument("--help-config", action="store_true", help="list every config key and exit")
     parser.add_argument("--no-eval", action="store_true", help="train only (the default run evaluates after)")
     parser.add_argument(
