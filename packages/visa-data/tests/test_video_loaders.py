@@ -193,6 +193,85 @@ def test_lvvis_expression_is_the_category_name(tmp_path: Path) -> None:
     assert texts == ["tennis racket", "dog"]
 
 
+# --- query text ----------------------------------------------------------------------------------
+
+
+def shout_expressions(meta_path: Path) -> dict[str, str]:
+    """Rewrite every expression of ``meta_path`` in capitals with runs of whitespace; returns
+    ``{exp_id: written text}``."""
+    meta = json.loads(meta_path.read_text())
+    written = {}
+    for video in meta["videos"].values():
+        for exp_id, expression in video["expressions"].items():
+            expression["exp"] = " " + expression["exp"].upper().replace(" ", " \t ") + "\n"
+            written[exp_id] = expression["exp"]
+    meta_path.write_text(json.dumps(meta))
+    return written
+
+
+EVALUATION_TREES = [
+    ("revos", "valid", lambda root: video_trees.revos_tree(root), "meta_expressions_valid_.json"),
+    (
+        "mevis",
+        "valid_u",
+        lambda root: video_trees.mevis_tree(root, "valid_u"),
+        "valid_u/meta_expressions.json",
+    ),
+    (
+        "mevis",
+        "valid",
+        lambda root: video_trees.mevis_tree(root, "valid", with_masks=False),
+        "valid/meta_expressions.json",
+    ),
+    (
+        "ref_youtube_vos",
+        "valid",
+        lambda root: video_trees.png_tree(root, "valid"),
+        "meta_expressions/valid/meta_expressions.json",
+    ),
+    (
+        "davis17",
+        "valid",
+        lambda root: video_trees.png_tree(root, "valid"),
+        "meta_expressions/valid/meta_expressions.json",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "split", "write_tree", "meta_file"), EVALUATION_TREES)
+def test_evaluation_queries_are_lower_cased_and_whitespace_normalised(
+    tmp_path: Path, name: str, split: str, write_tree, meta_file: str
+) -> None:
+    write_tree(tmp_path)
+    written = shout_expressions(tmp_path / meta_file)
+    dataset = build(name, tmp_path, split)
+    expected = {exp_id: " ".join(text.lower().split()) for exp_id, text in written.items()}
+    assert {s.query.query_id: s.query.text for s in dataset} == expected
+    assert [q.text for _, queries in dataset.queries_by_video() for q in queries] == [
+        s.query.text for s in dataset
+    ]
+    kept = build(name, tmp_path, split, normalise_queries=False)
+    assert {s.query.query_id: s.query.text for s in kept} == {k: t.strip() for k, t in written.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "write_tree", "meta_file"),
+    [
+        ("revos", video_trees.revos_tree, "meta_expressions_train_.json"),
+        ("mevis", lambda root: video_trees.mevis_tree(root, "train"), "train/meta_expressions.json"),
+        ("ref_youtube_vos", video_trees.png_tree, "meta_expressions/train/meta_expressions.json"),
+        ("davis17", video_trees.png_tree, "meta_expressions/train/meta_expressions.json"),
+    ],
+)
+def test_training_queries_are_only_stripped(tmp_path: Path, name: str, write_tree, meta_file: str) -> None:
+    write_tree(tmp_path)
+    written = shout_expressions(tmp_path / meta_file)
+    texts = {s.query.query_id: s.query.text for s in build(name, tmp_path)}
+    assert texts == {exp_id: text.strip() for exp_id, text in written.items()}
+    normalised = {s.query.query_id: s.query.text for s in build(name, tmp_path, normalise_queries=True)}
+    assert normalised == {exp_id: " ".join(text.lower().split()) for exp_id, text in written.items()}
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 

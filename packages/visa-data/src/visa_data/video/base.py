@@ -23,6 +23,12 @@ TYPE_KINDS: dict[int, QueryKind] = {0: "referring", 1: "reasoning", 2: "none"}
 """ReVOS ``type_id`` -> query kind (2 = no target)."""
 
 
+def evaluation_query_text(text: str) -> str:
+    """``text`` lower-cased with its whitespace runs made single spaces, as the original's RVOS
+    evaluation dataset prepared every query (``" ".join(exp.lower().split())``)."""
+    return " ".join(text.lower().split())
+
+
 @dataclass(frozen=True)
 class SplitLayout:
     """Where a split's files lie, relative to the dataset root.
@@ -39,15 +45,22 @@ class SplitLayout:
 
 
 class MetaExpressionsDataset(DatasetLoader):
-    """Base of the video loaders; subclasses set ``name``, ``layouts`` and optionally ``text_of``.
+    """Base of the video loaders; subclasses set ``name``, ``layouts``, ``evaluation_splits`` and
+    optionally ``text_of``.
 
     Samples: ``video`` (frames ``<frames>/<video>/<frame>.jpg``, decoded on use), ``query``
     (``query_id`` = expression id, kind from ``type_id`` or ``referring``), ``masks``
     ``bool[1, T, H, W]`` (union of the expression's objects) and ``annotated`` ``bool[T]``, ``meta``
     with ``dataset``, ``video_id``, ``exp_id``, ``obj_ids``, ``anno_ids``, ``type_id``.
+
+    Query text: on the ``evaluation_splits`` it is lower-cased and whitespace-normalised
+    (:func:`evaluation_query_text`), as the original's RVOS evaluation dataset fed it to the model;
+    on the other splits it is only stripped, as the original's training dataset.
     """
 
     layouts: ClassVar[Mapping[str, SplitLayout]]
+    evaluation_splits: ClassVar[frozenset[str]] = frozenset()
+    """The splits the original evaluated on (their queries are normalised by default)."""
 
     @dataclasses.dataclass(frozen=True, kw_only=True)
     class Config(DatasetLoader.Config):
@@ -57,6 +70,8 @@ class MetaExpressionsDataset(DatasetLoader):
         with fewer frames (the original skipped videos with < 2 frames when training on MeViS).
         ``meta_expressions`` / ``mask_dict``: read these files instead of the layout's (e.g. a
         converter's output). ``cache_dir``: index big JSON files into memory-mapped Arrow files there.
+        ``normalise_queries``: lower-case the query text and collapse its whitespace
+        (:func:`evaluation_query_text`); None (default) does it on the loader's evaluation splits only.
         """
 
         strict: bool = False
@@ -64,6 +79,7 @@ class MetaExpressionsDataset(DatasetLoader):
         meta_expressions: Path | None = None
         mask_dict: Path | None = None
         cache_dir: Path | None = None
+        normalise_queries: bool | None = None
 
         def __post_init__(self) -> None:
             for name in ("root", "meta_expressions", "mask_dict", "cache_dir"):
@@ -80,6 +96,10 @@ class MetaExpressionsDataset(DatasetLoader):
                 f"(its splits: {', '.join(self.layouts)})"
             )
         root = self.config.root
+        normalise = self.config.normalise_queries
+        self.normalises_queries = (
+            self.config.split in self.evaluation_splits if normalise is None else normalise
+        )
         self.frames_dir = root / layout.frames
         self.meta_path = self.config.meta_expressions or root / layout.meta_expressions
         self.mask_source = self._mask_source(root, layout)
@@ -175,10 +195,11 @@ class MetaExpressionsDataset(DatasetLoader):
         return Sample(video=video, query=query, masks=masks, annotated=annotated, meta=meta)
 
     def query_of(self, video: VideoEntry, expression: ExpressionEntry) -> Query:
-        """The :class:`~visa_core.Query` of one expression."""
-        return Query(
-            self.text_of(expression), expression.exp_id, self.kind_of(video, expression), expression.answer
-        )
+        """The :class:`~visa_core.Query` of one expression (text normalised if ``normalises_queries``)."""
+        text = self.text_of(expression)
+        if self.normalises_queries:
+            text = evaluation_query_text(text)
+        return Query(text, expression.exp_id, self.kind_of(video, expression), expression.answer)
 
     def same_video_samples(self, index: int) -> Sequence[int]:
         """Indices of the expressions of sample ``index``'s video (itself included)."""

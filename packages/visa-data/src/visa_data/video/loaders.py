@@ -1,7 +1,10 @@
 """The registered video loaders: ReVOS, MeViS, Ref-YouTube-VOS, Ref-DAVIS17 and LV-VIS.
 
 Each reads its published layout (root = the dataset folder, e.g. ``$RVOS_ROOT/ReVOS``); see
-:class:`~visa_data.video.base.SplitLayout` for the files of every split.
+:class:`~visa_data.video.base.SplitLayout` for the files of every split. On the splits the original
+evaluated on (ReVOS ``valid``, MeViS ``valid_u`` / ``valid``, Ref-YouTube-VOS ``valid``,
+Ref-DAVIS17 ``valid``) query texts are lower-cased and whitespace-normalised as the original's
+evaluation did (``normalise_queries`` overrides it).
 """
 
 from __future__ import annotations
@@ -24,18 +27,26 @@ def _revos_split(split: str) -> SplitLayout:
 
 
 class ReVOSDataset(MetaExpressionsDataset):
-    """ReVOS: type_id 0 referring, 1 reasoning, 2 no target; meta["foreground"] is bool[T, H, W]."""
+    """ReVOS: type_id 0 referring, 1 reasoning, 2 no target; meta["foreground"] is bool[T, H, W].
+
+    ``valid`` queries are lower-cased and whitespace-normalised (the original's evaluation).
+    """
 
     name: ClassVar[str] = "revos"
+    evaluation_splits: ClassVar[frozenset[str]] = frozenset({"valid"})
     layouts: ClassVar[dict[str, SplitLayout]] = {
         split: _revos_split(split) for split in ("train", "valid", "train_sub")
     }
 
 
 class MeViSDataset(MetaExpressionsDataset):
-    """MeViS motion expressions: ``train`` and ``valid_u`` with masks, ``valid`` without."""
+    """MeViS motion expressions: ``train`` and ``valid_u`` with masks, ``valid`` without.
+
+    ``valid_u`` and ``valid`` queries are lower-cased and whitespace-normalised (the original's evaluation).
+    """
 
     name: ClassVar[str] = "mevis"
+    evaluation_splits: ClassVar[frozenset[str]] = frozenset({"valid_u", "valid"})
     layouts: ClassVar[dict[str, SplitLayout]] = {
         "train": SplitLayout(
             "train/JPEGImages", "train/meta_expressions.json", "mask_dict", "train/mask_dict.json"
@@ -53,9 +64,11 @@ class RefYouTubeVOSDataset(MetaExpressionsDataset):
     The ``valid`` split is the 202 videos of ``meta_expressions/valid`` that are not listed in
     ``meta_expressions/test`` (the original hard-codes that list). Pass ``mask_dict`` /
     ``meta_expressions`` to read ``visa data convert ref_youtube_vos`` output instead of the PNGs.
+    ``valid`` queries are lower-cased and whitespace-normalised (the original's evaluation).
     """
 
     name: ClassVar[str] = "ref_youtube_vos"
+    evaluation_splits: ClassVar[frozenset[str]] = frozenset({"valid"})
     layouts: ClassVar[dict[str, SplitLayout]] = {
         "train": SplitLayout(
             "train/JPEGImages", "meta_expressions/train/meta_expressions.json", "png", "train/Annotations"
@@ -75,9 +88,13 @@ class RefYouTubeVOSDataset(MetaExpressionsDataset):
 
 
 class Davis17Dataset(MetaExpressionsDataset):
-    """Ref-DAVIS17 (ReferFormer layout): PNG annotations for ``train`` and ``valid``."""
+    """Ref-DAVIS17 (ReferFormer layout): PNG annotations for ``train`` and ``valid``.
+
+    ``valid`` queries are lower-cased and whitespace-normalised (the original's evaluation).
+    """
 
     name: ClassVar[str] = "davis17"
+    evaluation_splits: ClassVar[frozenset[str]] = frozenset({"valid"})
     layouts: ClassVar[dict[str, SplitLayout]] = {
         split: SplitLayout(
             f"{split}/JPEGImages",
