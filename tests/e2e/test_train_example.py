@@ -68,8 +68,11 @@ def test_default_run_pretrains_the_language_model_then_trains_from_it(tmp_path, 
         assert json.loads((stage / "environment.json").read_text())["num_processes"] == 2
     VisaForSegmentation.from_pretrained(tmp_path / "run" / "model")
 
-    # in this process; overrides apply to stage 2
-    assert example.main(["--no-eval", "--processes", "1", "--schedule.steps_per_epoch", "4"]) == 0
+    # in this process; overrides apply to stage 2: a changed run is refused by name, then restarted
+    changed = ["--no-eval", "--processes", "1", "--schedule.steps_per_epoch", "4"]
+    assert example.main(changed) == 2
+    assert "schedule.steps_per_epoch: was 3, now 4" in capsys.readouterr().err
+    assert example.main([*changed, "--resume", "restart"]) == 0
     printed = capsys.readouterr().out
     assert "language pretraining of" not in printed and "trained 4 steps" in printed
 
