@@ -39,6 +39,7 @@ class VisaForSegmentation(PreTrainedModel):
     _supports_sdpa = True
     _supports_flash_attn = True
     _no_split_modules = ["LlamaDecoderLayer", "CLIPEncoderLayer"]  # noqa: RUF012
+    _keep_in_fp32_modules_strict = list(SamParts.FLOAT32_BUFFERS)  # noqa: RUF012
 
     def __init__(self, config: VisaConfig) -> None:
         super().__init__(config)

@@ -19,6 +19,9 @@ from visa_core.model.sam_import import import_sam_modeling
 class SamParts(nn.Module):
     """The three SAM modules VISA uses; ``[SEG]`` embeddings are its sparse prompts."""
 
+    FLOAT32_BUFFERS = ("positional_encoding_gaussian_matrix",)
+    """Tensors kept in float32 in every dtype the model is built or loaded in."""
+
     def __init__(self, sam_config: dict[str, Any]) -> None:
         super().__init__()
         modeling = import_sam_modeling()
@@ -45,6 +48,8 @@ class SamParts(nn.Module):
             input_image_size=(size, size),
             mask_in_chans=sam_config["mask_in_chans"],
         )
+        pe_layer = self.prompt_encoder.pe_layer
+        pe_layer.positional_encoding_gaussian_matrix = pe_layer.positional_encoding_gaussian_matrix.float()
         self.mask_decoder = modeling.MaskDecoder(
             num_multimask_outputs=sam_config["num_multimask_outputs"],
             transformer=modeling.TwoWayTransformer(
@@ -89,13 +94,31 @@ class SamParts(nn.Module):
         tokens = torch.cat([output_tokens.expand(count, -1, -1), prompts.unsqueeze(1)], dim=1)
         dense = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1).to(image_embeddings.dtype)
         source = image_embeddings[image_of_prompt] + dense
-        positions = self.prompt_encoder.get_dense_pe().to(source.dtype).expand(count, -1, -1, -1)
+        positions = self.dense_positions().to(source.dtype).expand(count, -1, -1, -1)
         token_states, source = decoder.transformer(source, positions, tokens)
         channels, height, width = image_embeddings.shape[1:]
         upscaled = decoder.output_upscaling(source.transpose(1, 2).reshape(count, channels, height, width))
         hyper = decoder.output_hypernetworks_mlps[0](token_states[:, 1])  # [N, C/8]: the first mask token
         masks = hyper.unsqueeze(1) @ upscaled.flatten(2)
         return masks.reshape(count, *upscaled.shape[-2:])
+
+    def dense_positions(self) -> torch.Tensor:
+        """SAM's positional encoding of the embedding grid, ``float32[1, C, h, w]``.
+
+        Computed in float32 whatever the module's dtype (segment-anything's ``get_dense_pe`` builds
+        a float32 grid and fails on a half-precision matrix). The Gaussian matrix stays float32
+        too (:attr:`FLOAT32_BUFFERS`): rounded to bfloat16 it moves SAM ViT-H's encoding by up to
+        0.06 (of +-1), against 0.004 for rounding the encoding itself.
+        """
+        encoder = self.prompt_encoder
+        layer = encoder.pe_layer
+        matrix = layer.positional_encoding_gaussian_matrix
+        height, width = encoder.image_embedding_size
+        ys = (torch.arange(height, device=matrix.device, dtype=torch.float32) + 0.5) / height
+        xs = (torch.arange(width, device=matrix.device, dtype=torch.float32) + 0.5) / width
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] as (x, y)
+        phases = 2 * torch.pi * ((2 * grid - 1) @ matrix.float())
+        return torch.cat([phases.sin(), phases.cos()], dim=-1).permute(2, 0, 1)[None]
 
     def postprocess(
         self, low_res: torch.Tensor, resized_size: tuple[int, int], original_size: tuple[int, int]
