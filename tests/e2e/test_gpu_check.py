@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO / "benchmarks"
 STAGES = [
     "frame_encoding",
     "llm_prefill",
@@ -74,14 +75,22 @@ def test_environment_and_floors_source(report: dict) -> None:
     assert report["clip"] == {"frames": 8, "height": 48, "width": 64}
 
 
-def test_real_model_sizes_and_peaks() -> None:
+def _benchmark_modules():
+    """``gpu_peaks`` and ``gpu_sizes`` from benchmarks/ (scripts, not a package)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        from gpu_peaks import gpu_peak
-        from gpu_sizes import model_sizes
-        from visa_core.model import preset_config
+        import gpu_peaks
+        import gpu_sizes
     finally:
         sys.path.remove(str(BENCHMARKS))
+    return gpu_peaks, gpu_sizes
+
+
+def test_real_model_sizes_and_peaks() -> None:
+    from visa_core.model import preset_config
+
+    gpu_peaks, gpu_sizes = _benchmark_modules()
+    gpu_peak, model_sizes = gpu_peaks.gpu_peak, gpu_sizes.model_sizes
     sizes = model_sizes(preset_config("visa-7b"))
     assert sizes.parts["language_model"] == 6_738_423_808  # Llama-2-7B with the [SEG] row
     assert sizes.parts["sam"] == 641_090_608 and sizes.parts["vision_tower"] == 303_179_776
@@ -91,3 +100,10 @@ def test_real_model_sizes_and_peaks() -> None:
     assert gpu_peak("NVIDIA A100-SXM4-80GB").bandwidth == 2.039e12
     assert gpu_peak("NVIDIA H100 PCIe").model == "H100 PCIe"
     assert gpu_peak("NVIDIA GeForce RTX 4090") is None
+
+
+def test_docs_memory_table_is_the_computed_one() -> None:
+    _, gpu_sizes = _benchmark_modules()
+    text = (REPO / "docs" / "gpu.md").read_text()
+    table = text.split("<!-- memory-table -->\n")[1].split("\n<!-- /memory-table -->")[0]
+    assert table == gpu_sizes.memory_table(["visa-7b", "visa-13b"])
