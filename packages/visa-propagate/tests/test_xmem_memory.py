@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from visa_propagate.xmem.inference import PropagationRun, RunSettings, pad_to_multiple, unpad
+from visa_propagate.xmem.inference import PropagationRun, RunSettings, encode_frame, pad_to_multiple, unpad
 from visa_propagate.xmem.memory import (
     KeyValueStore,
     MemoryManager,
@@ -153,12 +153,13 @@ def test_padding_round_trip() -> None:
 def test_run_stores_a_memory_frame_every_mem_every_frames(mem_every: int) -> None:
     network = build_random_network(XMemDims.tiny(), seed=0)
     run = PropagationRun(network, RunSettings(mem_every=mem_every, memory=small_settings(long_term=False)), 1)
-    image, mask = torch.randn(3, 32, 32), torch.zeros(1, 32, 32)
+    mask = torch.zeros(1, 32, 32)
     mask[0, 8:20, 8:20] = 1
     with torch.inference_mode():
-        run.step(image, mask)
+        frame = encode_frame(network, torch.randn(3, 32, 32))
+        run.step(frame, mask)
         for t in range(1, 7):
-            prob = run.step(image, last=t == 6)
+            prob = run.step(frame, last=t == 6)
             assert prob.shape == (2, 32, 32)
     frames_stored = run.memory.working.size // 4  # 32x32 -> 2x2 elements per frame
     assert frames_stored == 1 + (5 // mem_every), "no memory on the last frame"
@@ -166,6 +167,7 @@ def test_run_stores_a_memory_frame_every_mem_every_frames(mem_every: int) -> Non
 
 
 def test_first_frame_of_a_run_needs_masks() -> None:
-    run = PropagationRun(build_random_network(XMemDims.tiny(), seed=0), RunSettings(), 1)
+    network = build_random_network(XMemDims.tiny(), seed=0)
+    run = PropagationRun(network, RunSettings(), 1)
     with pytest.raises(ValueError, match="first frame"):
-        run.step(torch.randn(3, 16, 16))
+        run.step(encode_frame(network, torch.randn(3, 16, 16)))

@@ -1,8 +1,9 @@
 """One XMem propagation run over a sequence of frames (XMem's ``InferenceCore.step``).
 
 A run sees frames in its own order (the caller reverses the video for backward runs); the
-first frame must come with masks. Frames are ``float[3, H, W]`` normalised images and masks
-``float[N, H, W]`` at the same (processing) size; the run pads both to multiples of 16.
+first frame must come with masks. Frames are ``float[3, H, W]`` normalised images, encoded once
+by :func:`encode_frame` (so several runs over the same frames share the key encoder), and masks
+``float[N, H, W]`` at the same (processing) size; both are padded to multiples of 16.
 """
 
 from __future__ import annotations
@@ -43,6 +44,30 @@ def unpad(tensor: torch.Tensor, pads: tuple[int, int, int, int]) -> torch.Tensor
     return tensor[..., top : height - bottom, left : width - right]
 
 
+@dataclass(frozen=True)
+class EncodedFrame:
+    """A frame padded to multiples of 16 (``image [1, 3, H, W]``, ``pads`` l, r, t, b) and what the
+    key encoder makes of it: ``key``, ``shrinkage``, ``selection`` and the features (f16, f8, f4).
+    It depends on the image alone, so runs with different memories can share it."""
+
+    image: torch.Tensor
+    pads: tuple[int, int, int, int]
+    key: torch.Tensor
+    shrinkage: torch.Tensor
+    selection: torch.Tensor
+    features: tuple[torch.Tensor, ...]
+
+
+def encode_frame(network: XMemNetwork, image: torch.Tensor) -> EncodedFrame:
+    """:class:`EncodedFrame` of ``image [3, H, W]`` (shrinkage and selection always computed: they
+    do not change the key, and a run uses them only when it needs them)."""
+    padded, pads = pad_to_multiple(image)
+    padded = padded.unsqueeze(0)
+    key, shrinkage, selection, features = network.encode_key(padded, need_shrinkage=True, need_selection=True)
+    assert shrinkage is not None and selection is not None
+    return EncodedFrame(padded, pads, key, shrinkage, selection, features)
+
+
 class PropagationRun:
     """Memory and counters of one run; :meth:`step` segments the next frame."""
 
@@ -55,8 +80,8 @@ class PropagationRun:
         self.last_memory_frame = 0
         self.last_deep_update = -settings.deep_update_every
 
-    def step(self, image: torch.Tensor, mask: torch.Tensor | None = None, last: bool = False) -> torch.Tensor:
-        """Probabilities ``[1 + N, H, W]`` (background first) for ``image [3, H, W]``.
+    def step(self, frame: EncodedFrame, mask: torch.Tensor | None = None, last: bool = False) -> torch.Tensor:
+        """Probabilities ``[1 + N, H, W]`` (background first) for the encoded ``frame``.
 
         ``mask [N, H, W]`` replaces the prediction (a prompt); ``last`` skips memory updates on
         the final frame as XMem does. Deep updates of the sensory memory happen on memory frames
@@ -66,8 +91,6 @@ class PropagationRun:
         if self.frame_index == 0 and mask is None:
             raise ValueError("the first frame of an XMem run needs masks")
         settings, memory, network = self.settings, self.memory, self.network
-        image, pads = pad_to_multiple(image)
-        image = image.unsqueeze(0)
         is_memory_frame = (
             self.frame_index - self.last_memory_frame >= settings.mem_every or mask is not None
         ) and not last
@@ -79,11 +102,8 @@ class PropagationRun:
             deep_update = self.frame_index - self.last_deep_update >= settings.deep_update_every and not last
         normal_update = (not sync_deep_update or not deep_update) and not last
 
-        key, shrinkage, selection, features = network.encode_key(
-            image,
-            need_shrinkage=is_memory_frame,
-            need_selection=settings.memory.long_term or need_segment,
-        )
+        key, features = frame.key, frame.features
+        selection = frame.selection if settings.memory.long_term or need_segment else None
         hw = key.shape[-2:]
         if need_segment:
             readout = memory.read(key[0].flatten(1), None if selection is None else selection[0].flatten(1))
@@ -100,11 +120,11 @@ class PropagationRun:
 
         if is_memory_frame:
             value, hidden = network.encode_value(
-                image, features[0], memory.hidden, prob[1:].unsqueeze(0), deep_update=deep_update
+                frame.image, features[0], memory.hidden, prob[1:].unsqueeze(0), deep_update=deep_update
             )
             memory.add(
                 key[0].flatten(1),
-                shrinkage[0].flatten(1),
+                frame.shrinkage[0].flatten(1),
                 None if selection is None else selection[0].flatten(1),
                 value[0].flatten(2),
             )
@@ -112,4 +132,4 @@ class PropagationRun:
             if deep_update:
                 memory.hidden = hidden
                 self.last_deep_update = self.frame_index
-        return unpad(prob, pads)
+        return unpad(prob, frame.pads)

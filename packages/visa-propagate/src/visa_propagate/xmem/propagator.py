@@ -3,7 +3,14 @@
 As VISA ran XMem (``XMem/tracking.py``): one run from the (first) key frame to the last frame,
 then a fresh run from the key frame back to frame 0. Later key frames are given to the forward
 run as prompts when it reaches them. Objects whose prompts are empty stay empty everywhere
-(VISA's "target absent" output). Importing this module does not import torch.
+(VISA's "target absent" output).
+
+Objects are propagated as VISA did, each in its own XMem memory (VISA gave every expression its
+own folder, and XMem's evaluation a fresh ``InferenceCore``): the masks of each object equal
+those of a run with that object alone, and overlapping objects keep their shared pixels. Their
+runs share the decoded frames and the key encoder's output. ``objects="joint"`` runs them as one
+multi-object XMem run instead (XMem on a multi-object VOS benchmark): its soft aggregation gives
+every pixel to at most one object. Importing this module does not import torch.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ if TYPE_CHECKING:
     from visa_propagate.xmem.inference import RunSettings
     from visa_propagate.xmem.network import XMemNetwork
 
+ObjectMode = Literal["separate", "joint"]
+KeyFrameOutput = Literal["xmem", "prompt"]
+
 
 class XMemPropagator(Propagator):
     """XMem (ECCV 2022), VISA's propagator: memory-based masks forward and backward from the key frame."""
@@ -44,6 +54,12 @@ class XMemPropagator(Propagator):
         LT_max. ``num_prototypes``: P. ``deep_update_every``: -1 ties sensory deep updates to
         memory frames. ``long_term``: False disables long-term memory. ``amp``: float16 autocast
         on CUDA, as XMem's evaluation did. ``device``: ``auto`` picks CUDA when available.
+        ``objects``: ``separate`` (default, as VISA) gives every object its own memory;
+        ``joint`` propagates all objects of a call in one memory, where soft aggregation makes
+        their masks mutually exclusive. ``keyframe_output``: ``xmem`` (default, as VISA's key-frame
+        PNG) returns the prompt as XMem's evaluation wrote it: nearest-neighbour resized to the
+        processing size, soft-aggregated, resized back bilinearly and arg-maxed (the prompt itself
+        unless frames are shrunk for processing); ``prompt`` returns the prompt unchanged.
         """
 
         checkpoint: Path | None = None
@@ -60,12 +76,18 @@ class XMemPropagator(Propagator):
         deep_update_every: int = -1
         long_term: bool = True
         amp: bool = True
+        objects: ObjectMode = "separate"
+        keyframe_output: KeyFrameOutput = "xmem"
 
         def __post_init__(self) -> None:
             if self.checkpoint is not None:
                 object.__setattr__(self, "checkpoint", Path(self.checkpoint))
             if self.network not in ("xmem", "tiny"):
                 raise ValueError(f"network must be 'xmem' or 'tiny', got {self.network!r}")
+            if self.objects not in ("separate", "joint"):
+                raise ValueError(f"objects must be 'separate' or 'joint', got {self.objects!r}")
+            if self.keyframe_output not in ("xmem", "prompt"):
+                raise ValueError(f"keyframe_output must be 'xmem' or 'prompt', got {self.keyframe_output!r}")
             if self.size == 0 or self.size < -1:
                 raise ValueError(f"size must be a positive number of pixels or -1, got {self.size}")
             for option in ("mem_every", "top_k", "min_working_frames", "num_prototypes"):
@@ -143,8 +165,8 @@ class XMemPropagator(Propagator):
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(t, bool[N, H, W])`` for every frame: key frame onwards, then backwards.
 
-        ``decoder`` is not used (XMem segments from its memory). Key frames yield a copy of
-        their prompt.
+        ``decoder`` is not used (XMem segments from its memory). Key frames yield XMem's round
+        trip of their prompt (or a copy of it, ``keyframe_output="prompt"``).
         """
         num_objects = check_prompts(self.name, video, prompts)
         prompts = {int(t): masks for t, masks in prompts.items()}
@@ -157,10 +179,13 @@ class XMemPropagator(Propagator):
             for t in [*forward, *backward[1:]]:
                 yield t, prompts[t].copy() if t in prompts else empty.copy()
             return
-        yield from self._run(video, prompts, forward, active, num_objects)
+        groups = (
+            [active] if self.config.objects == "joint" else [active[i : i + 1] for i in range(active.size)]
+        )
+        yield from self._run(video, prompts, forward, groups, num_objects)
         if len(backward) > 1:
             yield from self._run(
-                video, {first: prompts[first]}, backward, active, num_objects, skip_first=True
+                video, {first: prompts[first]}, backward, groups, num_objects, skip_first=True
             )
 
     def _run(
@@ -168,11 +193,12 @@ class XMemPropagator(Propagator):
         video: Video,
         prompts: Mapping[int, np.ndarray],
         order: range,
-        active: np.ndarray,
+        groups: list[np.ndarray],
         num_objects: int,
         skip_first: bool = False,
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """One XMem run over the frames in ``order`` (the first one is a key frame)."""
+        """XMem runs over the frames in ``order`` (the first one is a key frame), one per group of
+        object indices in ``groups``; every frame is decoded and key-encoded once for all of them."""
         import torch
 
         from visa_propagate.xmem.frames import (
@@ -181,30 +207,31 @@ class XMemPropagator(Propagator):
             probabilities_to_masks,
             processing_size,
         )
-        from visa_propagate.xmem.inference import PropagationRun
+        from visa_propagate.xmem.inference import PropagationRun, encode_frame
 
         network, device = self.network, self.device
         height, width = video.size
         size_hw = processing_size(height, width, self.config.size)
-        run = PropagationRun(network, self.run_settings(), len(active))
+        runs = [PropagationRun(network, self.run_settings(), len(group)) for group in groups]
         use_amp = self.config.amp and device.type == "cuda"
 
-        def step(t: int, last: bool) -> np.ndarray | None:
+        def step(t: int, last: bool) -> np.ndarray:
             # Modes are entered per frame, never held across a yield (they are thread-global).
             amp = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
             with torch.inference_mode(), amp:
-                image = frame_to_tensor(video.frames[t], size_hw, device)
-                if t in prompts:
-                    run.step(image, masks_to_tensor(prompts[t][active], size_hw, device), last=last)
-                    return None
-                return probabilities_to_masks(run.step(image, last=last), (height, width))
+                frame = encode_frame(network, frame_to_tensor(video.frames[t], size_hw, device))
+                prompt = masks_to_tensor(prompts[t], size_hw, device) if t in prompts else None
+                masks = np.zeros((num_objects, height, width), dtype=bool)
+                for run, group in zip(runs, groups, strict=True):
+                    group_prompt = None if prompt is None else prompt[group]
+                    masks[group] = probabilities_to_masks(
+                        run.step(frame, group_prompt, last=last), (height, width)
+                    )
+                return masks
 
         for position, t in enumerate(order):
-            predicted = step(t, last=position == len(order) - 1)
-            if predicted is None:
-                if not (skip_first and position == 0):
-                    yield t, prompts[t].copy()
+            masks = step(t, last=position == len(order) - 1)
+            if skip_first and position == 0:
                 continue
-            masks = np.zeros((num_objects, height, width), dtype=bool)
-            masks[active] = predicted
-            yield t, masks
+            keep_prompt = t in prompts and self.config.keyframe_output == "prompt"
+            yield t, prompts[t].copy() if keep_prompt else masks
