@@ -111,6 +111,10 @@ class Propagator(Component, ABC):
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_index, bool[N, H, W])`` once for every frame of ``video``, in any order.
 
+        Each of the ``N`` objects is propagated as if it were alone (its masks do not depend on the
+        other objects'), so callers may batch unrelated queries; a propagator may offer joint
+        propagation only as an explicit, documented option (``xmem``'s ``objects="joint"``).
+
         Args:
             video: the frames, read one at a time (memory must not grow with the video's length).
             prompts: key frame index -> ``bool[N, H, W]`` masks; every entry has the same ``N``

@@ -3,8 +3,14 @@
     video + queries -> frame selector -> VISA (answer text, [SEG] masks on the target frame)
                     -> propagator (masks on every frame, both directions)
 
-Queries whose target frames coincide are propagated together as the objects of one pass, so a
-frame is decoded (and SAM-encoded, for ``seg_token``) once for all of them. A
+Queries whose target frames coincide are given to the propagator as the objects of one call, so a
+frame is decoded (and SAM-encoded, for ``seg_token``; key-encoded, for ``xmem``) once for all of
+them. Every object (each query, and each ``[SEG]`` of a query) is still propagated on its own, as
+VISA ran XMem once per expression: its masks equal those of a run with that object alone, and
+overlapping or nested answers keep their shared pixels. ``xmem``'s ``objects="joint"`` option
+(``propagator_options={"objects": "joint"}``) instead runs the queries sharing a target frame as
+one multi-object XMem run, as XMem does on a multi-object VOS benchmark: its soft aggregation
+gives every pixel to at most one of them, so their masks become mutually exclusive. A
 :class:`~visa_core.inference.feature_cache.FrameFeatureCache` keeps the frame tokens (CLIP +
 merging + projector) and SAM embeddings of the video's recently used frames, so queries on the
 same video encode each frame once.
@@ -154,7 +160,9 @@ class VisaPipeline:
         """Propagate every result with a target to all frames.
 
         Yields ``(result_index, frame_index, bool[N, H, W])`` once per frame for each result that
-        has a target; results without ``[SEG]`` yield nothing (their answer says so).
+        has a target; results without ``[SEG]`` yield nothing (their answer says so). Results with
+        the same target frame share one propagator call; each of their objects is propagated
+        independently unless the propagator was built with a joint option (see the module doc).
         """
         import torch
 
