@@ -34,6 +34,7 @@ import json
 import platform
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -361,7 +362,8 @@ def training_run(
     settings = dataclasses.replace(
         recipe.model, path=None, preset=args.preset, gradient_checkpointing=checkpointing
     )
-    model = prepare_for_training(model, settings, recipe.lora).train()
+    with torch.device(device):  # LoRA layers are created where the model is
+        model = prepare_for_training(model, settings, recipe.lora).train()
     optimizer = build_optimizer(model, recipe.optim)
     video = synthetic_clip(recipe.data.clip.max_frames + 1, args.height, args.width, "train")
     batch = training_batch(processor, recipe, video)
@@ -448,10 +450,12 @@ def print_report(report: dict[str, Any]) -> None:
         _row(run["dtype"], "memory", f"{_gib(run['peak_memory_gib'])} peak", "", "")
     for note in report["skipped"]:
         print(f"skipped: {note}")
+    for failure in report["failed"]:
+        print(f"FAILED {failure['run']}: {failure['error']}")
 
 
 def _row(precision: str, stage: str, measured: str, floor: str, ratio: str) -> None:
-    print(f"{precision:<10}{stage:<32}{measured:>12}{floor:>12}{ratio:>10}")
+    print(f"{precision:<10}{stage:<32}{measured:>12}{floor:>12}{ratio:>13}")
 
 
 def _time(seconds: float | None) -> str:
@@ -486,35 +490,70 @@ def main(argv: list[str] | None = None) -> int:
         "answer_tokens": args.answer_tokens,
         "inference": [],
         "training": [],
+        "attention": None,
         "skipped": [],
+        "failed": [],
     }
-    for precision in args.precisions:
-        print(f"[inference {precision}] building {args.preset} on {device}", flush=True)
-        record = inference_run(precision, args, device)
-        seconds = record.pop("seconds")
-        floors = inference_floors(config, sizes, record, precision, peak) if peak else {}
-        record["stages"] = with_ratios(seconds, floors)
-        report["inference"].append(record)
-    report["attention"] = report["inference"][0]["attention"] if report["inference"] else None
-    if args.no_training:
-        report["skipped"].append("training (--no-training)")
-    for checkpointing in () if args.no_training else (False, True):
-        print(f"[training {args.train_dtype}] gradient checkpointing {checkpointing}", flush=True)
-        record = training_run(checkpointing, args, device, recipe)
-        floor = None
-        if peak:
-            flops = training_flops(config, sizes, record["rows"], record["tokens_per_row"], record["frames"])
-            floor = flops / peak.bf16_flops
-        record["floor_seconds"] = floor
-        record["ratio"] = record["step_seconds"] / floor if floor else None
-        report["training"].append(record)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     if device.type == "cuda" and not set(QUANTIZED) & set(args.precisions):
         report["skipped"].append("8bit / 4bit: bitsandbytes is not importable or not asked for")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    if args.no_training:
+        report["skipped"].append("training (--no-training)")
+    runs = [("inference", precision) for precision in args.precisions]
+    runs += [] if args.no_training else [("training", False), ("training", True)]
+    for kind, setting in runs:
+        name = f"{kind} {setting}" if kind == "inference" else f"training, checkpointing {setting}"
+        print(f"[{name}] {args.preset} on {device}", flush=True)
+        try:
+            if kind == "inference":
+                report["inference"].append(inference_record(setting, args, device, config, sizes, peak))
+            else:
+                report["training"].append(training_record(setting, args, device, recipe, config, sizes, peak))
+        except Exception as error:  # one failed run must not lose the others' numbers
+            traceback.print_exc()
+            report["failed"].append({"run": name, "error": f"{type(error).__name__}: {error}"})
+            free_device_memory()
+        report["attention"] = report["inference"][0]["attention"] if report["inference"] else None
+        args.out.write_text(json.dumps(report, indent=2) + "\n")  # after every run: a timeout keeps them
     print_report(report)
     print(f"report: {args.out}")
-    return 0
+    return 1 if report["failed"] else 0
+
+
+def inference_record(
+    precision: str,
+    args: argparse.Namespace,
+    device: torch.device,
+    config: Any,
+    sizes: ModelSizes,
+    peak: GpuPeak | None,
+) -> dict[str, Any]:
+    """One inference run with each stage next to its floor."""
+    record = inference_run(precision, args, device)
+    seconds = record.pop("seconds")
+    floors = inference_floors(config, sizes, record, precision, peak) if peak else {}
+    record["stages"] = with_ratios(seconds, floors)
+    return record
+
+
+def training_record(
+    checkpointing: bool,
+    args: argparse.Namespace,
+    device: torch.device,
+    recipe: TrainConfig,
+    config: Any,
+    sizes: ModelSizes,
+    peak: GpuPeak | None,
+) -> dict[str, Any]:
+    """One training run next to its floor."""
+    record = training_run(checkpointing, args, device, recipe)
+    floor = None
+    if peak:
+        flops = training_flops(config, sizes, record["rows"], record["tokens_per_row"], record["frames"])
+        floor = flops / peak.bf16_flops
+    record["floor_seconds"] = floor
+    record["ratio"] = record["step_seconds"] / floor if floor else None
+    return record
 
 
 if __name__ == "__main__":

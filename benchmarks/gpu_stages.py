@@ -55,8 +55,8 @@ class StageClock:
             started.append(self.now())
 
         def after(_module: Any, args: tuple, kwargs: dict, _output: Any) -> None:
-            tokens = kwargs.get("inputs_embeds", kwargs.get("input_ids"))
-            length = tokens.shape[1] if tokens is not None else args[0].shape[1]
+            given = [kwargs.get("inputs_embeds"), kwargs.get("input_ids"), *args[:1]]
+            length = next(t.shape[1] for t in given if t is not None and t.numel())
             name = first if length > 1 else rest
             self.seconds[f"{self.phase}/{name}"].append(self.now() - started.pop())
 
