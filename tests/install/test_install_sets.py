@@ -148,6 +148,8 @@ def test_visa_core_alone_runs_the_model_the_pipeline_and_segment(tmp_path, wheel
         "--out", tmp_path / "out-xmem", expect=2,
     )  # fmt: skip
     assert "the propagator 'xmem' is provided by visa-propagate: pip install visa-propagate" in missing.stderr
+    evaluation = environment.run("visa", "eval", "revos", tmp_path, "--root", tmp_path, expect=2)
+    assert "the command 'eval' is provided by visa-eval: pip install visa-eval" in evaluation.stderr
 
 
 def test_the_users_line_visa_core_and_visa_propagate(tmp_path, wheelhouse, clip_mp4) -> None:

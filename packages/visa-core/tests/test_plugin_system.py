@@ -242,3 +242,10 @@ def test_a_built_in_name_whose_package_is_missing_says_what_to_install(
         match=rf"the {label} '{name}' is provided by {distribution}: pip install {distribution}",
     ):
         registry.get(name)
+
+
+def test_a_built_in_command_whose_package_is_missing_says_what_to_install() -> None:
+    env = dict(os.environ, VISA_DISABLE_PLUGINS="visa_eval")
+    result = _visa("eval", "revos", "pred", "--root", "data", env=env)
+    assert result.returncode == 2
+    assert "the command 'eval' is provided by visa-eval: pip install visa-eval" in result.stderr

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from visa_core.errors import VisaError
 from visa_core.plugins import get_plugins
+from visa_core.providers import install_hint
 
 INTERRUPTED = 130
 BROKEN_PIPE = 141
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         for failure in get_plugins().failures:
             print(f"visa: warning: {failure}", file=sys.stderr)
+        _refuse_a_command_of_a_missing_package(argv if argv is not None else sys.argv[1:])
         args = parser.parse_args(argv)
         command = f"visa {args.command}"
         status = int(args.command_class().run(args) or 0)
@@ -60,6 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return BROKEN_PIPE
+
+
+def _refuse_a_command_of_a_missing_package(argv: Sequence[str]) -> None:
+    """A built-in sub-command whose distribution is not installed names it (argparse would only
+    say "invalid choice")."""
+    if not argv or argv[0].startswith("-") or argv[0] in get_plugins().registry("command"):
+        return
+    hint = install_hint("command", argv[0])
+    if hint is not None:
+        raise VisaError(hint)
 
 
 def _silence_stdout() -> None:
