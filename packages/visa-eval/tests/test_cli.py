@@ -237,6 +237,35 @@ def test_missing_video_folder(revos_tree, tmp_path):
     assert sum("vidB" in p and "is missing" in p for p in problems) == 3
 
 
+@pytest.mark.parametrize("legacy", [False, True])
+def test_worker_processes_give_the_numbers_of_one_worker(revos_tree, tmp_path, legacy):
+    root, pred_dir = revos_tree
+    tables = []
+    for workers in ("1", "2"):
+        out, table = tmp_path / f"s{workers}.json", tmp_path / f"r{workers}.csv"
+        argv = ["eval", "revos", str(pred_dir), "--root", str(root), "--out", str(out), "--csv", str(table)]
+        argv += ["--quiet", "--workers", workers] + (["--legacy-png-values"] if legacy else [])
+        assert main(argv) == 0
+        tables.append((out.read_text(), table.read_text()))
+    assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "two"])
+def test_workers_below_one_are_refused(revos_tree, capsys, workers):
+    root, pred_dir = revos_tree
+    with pytest.raises(SystemExit) as exited:
+        main(["eval", "revos", str(pred_dir), "--root", str(root), "--quiet", "--workers", workers])
+    assert exited.value.code == 2
+    assert "argument --workers:" in capsys.readouterr().err
+
+
+def test_score_videos_refuses_zero_workers(tmp_path):
+    from visa_eval.runner import score_videos
+
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        score_videos(tmp_path, [], lambda video: None, workers=0)
+
+
 def test_default_outputs_next_to_the_prediction_folder(revos_tree):
     root, pred_dir = revos_tree
     assert main(["eval", "revos", str(pred_dir), "--root", str(root), "--quiet"]) == 0

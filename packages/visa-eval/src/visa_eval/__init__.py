@@ -6,5 +6,5 @@
   measures (``region_iou``, ``boundary_f``, ``accuracy``, ``robustness``, gIoU / cIoU).
 * :mod:`visa_eval.metrics`: the ``metric`` components ``j``, ``f``, ``j_and_f``, ``a``, ``r``,
   ``giou``, ``ciou``; :mod:`visa_eval.command`: ``visa eval``.
-* :mod:`visa_eval.reference`: the slow per-frame reference used to check them.
+* :mod:`visa_eval.reference`: the slow per-frame reference the tests check them against (no speed baseline).
 """

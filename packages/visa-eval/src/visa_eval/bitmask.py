@@ -16,13 +16,11 @@ def pack(masks: np.ndarray) -> np.ndarray:
     """Pack ``[T, H, W]`` masks (any dtype; non-zero is foreground) into ``uint64[T, H, ceil(W/64)]``."""
     if masks.ndim != 3:
         raise ValueError(f"expected masks of shape [T, H, W], got {masks.shape}")
-    width = masks.shape[2]
+    frames, height, width = masks.shape
     words = -(-width // WORD_BITS)
-    packed = np.packbits(masks if masks.dtype == np.bool_ else masks != 0, axis=-1, bitorder="little")
-    padding = words * 8 - packed.shape[2]
-    if padding:
-        packed = np.pad(packed, ((0, 0), (0, 0), (0, padding)))
-    return np.ascontiguousarray(packed).view("<u8")
+    packed = np.zeros((frames, height, words * 8), dtype=np.uint8)
+    packed[..., : -(-width // 8)] = np.packbits(masks, axis=-1, bitorder="little")  # non-zero packs as 1
+    return packed.view("<u8")
 
 
 def unpack(packed: np.ndarray, width: int) -> np.ndarray:

@@ -101,15 +101,38 @@ def f_from_counts(
     return np.where(total == 0, 0.0, f)
 
 
+def boundary_window(boundary: np.ndarray, radius: int) -> tuple[slice, slice] | None:
+    """Rows and words of a packed video that hold every set bit of ``boundary`` (over all frames)
+    and everything within ``radius`` pixels of one, or None when no bit is set."""
+    rows = np.flatnonzero(np.any(boundary, axis=(0, 2)))
+    if len(rows) == 0:
+        return None
+    words = np.flatnonzero(np.any(boundary, axis=(0, 1)))
+    margin = -(-radius // bitmask.WORD_BITS)
+    height, width = boundary.shape[1:]
+    return (
+        slice(max(0, rows[0] - radius), min(height, rows[-1] + radius + 1)),
+        slice(max(0, words[0] - margin), min(width, words[-1] + margin + 1)),
+    )
+
+
 def packed_boundary_f(pred: np.ndarray, gt: np.ndarray, height: int, width: int, radius: int) -> np.ndarray:
-    """Per-frame F (``float64[T]``) of packed prediction and ground truth (``uint64[T, H, K]``)."""
+    """Per-frame F (``float64[T]``) of packed prediction and ground truth (``uint64[T, H, K]``).
+
+    Matches can only lie within ``radius`` of a ground-truth boundary pixel, so both dilations run
+    on that window (:func:`boundary_window`) with the outside taken as empty: the prediction's
+    boundary inside the window is all that reaches the ground truth's boundary.
+    """
     pred_boundary = packed_boundary_map(pred, width)
     gt_boundary = packed_boundary_map(gt, width)
-    pred_matched = bitmask.count_per_frame(pred_boundary & packed_dilate_disk(gt_boundary, radius))
-    gt_matched = bitmask.count_per_frame(gt_boundary & packed_dilate_disk(pred_boundary, radius))
-    return f_from_counts(
-        bitmask.count_per_frame(pred_boundary), bitmask.count_per_frame(gt_boundary), pred_matched, gt_matched
-    )
+    n_pred, n_gt = bitmask.count_per_frame(pred_boundary), bitmask.count_per_frame(gt_boundary)
+    window = boundary_window(gt_boundary, radius)
+    if window is None:
+        return f_from_counts(n_pred, n_gt, np.zeros_like(n_pred), np.zeros_like(n_gt))
+    pred_near, gt_near = pred_boundary[:, window[0], window[1]], gt_boundary[:, window[0], window[1]]
+    pred_matched = bitmask.count_per_frame(pred_near & packed_dilate_disk(gt_near, radius))
+    gt_matched = bitmask.count_per_frame(gt_near & packed_dilate_disk(pred_near, radius))
+    return f_from_counts(n_pred, n_gt, pred_matched, gt_matched)
 
 
 def boundary_f(pred: np.ndarray, gt: np.ndarray, bound_th: float = DEFAULT_BOUND_TH) -> np.ndarray:

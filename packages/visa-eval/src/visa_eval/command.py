@@ -25,6 +25,17 @@ DEFAULT_SPLITS = {
 }
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 class EvalCommand(Command):
     """Score a prediction folder on ReVOS, MeViS, Ref-DAVIS17, ReasonSeg, or zip it for a server."""
 
@@ -47,7 +58,12 @@ class EvalCommand(Command):
         )
         parser.add_argument("--out", type=Path, default=None, help="summary JSON (or the submission zip)")
         parser.add_argument("--csv", type=Path, default=None, help="per-expression CSV")
-        parser.add_argument("--workers", type=int, default=None, help="threads reading and scoring videos")
+        parser.add_argument(
+            "--workers",
+            type=positive_int,
+            default=None,
+            help="processes reading and scoring videos (default: the CPUs, at most 8)",
+        )
         parser.add_argument(
             "--legacy-png-values",
             action="store_true",

@@ -9,6 +9,7 @@ import numpy as np
 
 from visa_core.annotations import VideoEntry, read_label_png
 from visa_core.errors import DataFormatError
+from visa_eval import bitmask
 
 DATASET = "Ref-DAVIS17"
 
@@ -41,5 +42,11 @@ class DavisTargets:
             raise DataFormatError(f"{DATASET} {self.video.video_id}/{exp_id}: expected one obj_id")
         return self.labels() == expression.obj_ids[0]
 
+    def target_bits(self, exp_id: str, size: tuple[int, int]) -> np.ndarray:
+        return bitmask.pack(self.target(exp_id, size))
+
     def foreground(self, size: tuple[int, int]) -> None:
+        return None
+
+    def foreground_area(self, size: tuple[int, int]) -> None:
         return None

@@ -20,6 +20,7 @@ import numpy as np
 
 from visa_core.annotations import ExpressionEntry, VideoEntry, decode_frames, rle_size
 from visa_core.errors import DataFormatError
+from visa_eval import bitmask, rle_bits
 
 
 @dataclass
@@ -33,6 +34,7 @@ class VideoMasks:
     mask_dict: Mapping[str, Sequence[Any]]
     source: Path
     _decoded: dict[str, np.ndarray] = field(default_factory=dict)
+    _packed: dict[str, np.ndarray] = field(default_factory=dict)
 
     def frame_size(self) -> tuple[int, int] | None:
         """``(H, W)`` from the first non-null RLE of any object of the video, else the meta size."""
@@ -61,6 +63,22 @@ class VideoMasks:
             total += self.object_masks(anno_id, size)
         return total
 
+    def target_bits(self, expression: ExpressionEntry, size: tuple[int, int]) -> np.ndarray:
+        """``uint64[T, H, K]`` (:mod:`visa_eval.bitmask`): the union of the expression's objects.
+
+        Each object's RLEs are decoded once, straight into bits (:mod:`visa_eval.rle_bits`).
+        """
+        total = np.zeros((len(self.video.frames), size[0], -(-size[1] // bitmask.WORD_BITS)), dtype=np.uint64)
+        for anno_id in expression.anno_ids:
+            if anno_id not in self._packed:
+                items = [self._item(anno_id, t) for t in range(len(self.video.frames))]
+                track = f"anno_id {anno_id} (video {self.video.video_id!r})"
+                self._packed[anno_id] = rle_bits.packed_frames(
+                    self._frames_of(anno_id), size, self.source, track, items
+                )
+            total |= self._packed[anno_id]
+        return total
+
     def _frames_of(self, anno_id: str) -> Sequence[Any]:
         if anno_id not in self.mask_dict:
             raise DataFormatError(
@@ -72,6 +90,24 @@ class VideoMasks:
         return f"anno_id {anno_id} frame {frame} ({self.video.video_id}/{self.video.frames[frame]})"
 
 
+def _foreground_entry(
+    foreground_dict: Mapping[str, Any], video: VideoEntry, source: Path
+) -> tuple[Any, str, list[str]]:
+    entry = foreground_dict.get(video.video_id)
+    if not isinstance(entry, dict) or "masks_rle" not in entry:
+        raise DataFormatError(f"{source}: no 'masks_rle' for video {video.video_id!r}")
+    items = [f"foreground of {video.video_id}/{frame}" for frame in video.frames]
+    return entry["masks_rle"], f"foreground of video {video.video_id!r}", items
+
+
+def foreground_area(
+    foreground_dict: Mapping[str, Any], video: VideoEntry, size: tuple[int, int], source: Path
+) -> np.ndarray:
+    """``int64[T]``: pixels of a ReVOS video foreground per frame (a list of RLEs counts their union)."""
+    rles, track, items = _foreground_entry(foreground_dict, video, source)
+    return bitmask.count_per_frame(rle_bits.packed_frames(rles, size, source, track, items))
+
+
 def foreground_values(
     foreground_dict: Mapping[str, Any], video: VideoEntry, size: tuple[int, int], source: Path
 ) -> np.ndarray:
@@ -79,9 +115,5 @@ def foreground_values(
 
     A frame's entry may be a list of RLEs; they are summed, as ``eval_revos.py`` does.
     """
-    entry = foreground_dict.get(video.video_id)
-    if not isinstance(entry, dict) or "masks_rle" not in entry:
-        raise DataFormatError(f"{source}: no 'masks_rle' for video {video.video_id!r}")
-    items = [f"foreground of {video.video_id}/{frame}" for frame in video.frames]
-    track = f"foreground of video {video.video_id!r}"
-    return decode_frames(entry["masks_rle"], size, None, source, track, items)
+    rles, track, items = _foreground_entry(foreground_dict, video, source)
+    return decode_frames(rles, size, None, source, track, items)

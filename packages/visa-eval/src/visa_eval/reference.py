@@ -3,8 +3,9 @@
 This module follows ``davis2017/metrics.py`` (``db_eval_iou``, ``f_measure``, ``_seg2bmap``) and
 VISA's ``tools/metrics.py`` (``get_r2vos_accuracy``, ``get_r2vos_robustness``) step by step, with
 the dilation written as its definition (OR of the boundary shifted by every disk offset) because
-OpenCV is not a dependency. It exists to check the fast implementations (tests and
-``benchmarks/eval_speed.py``) and is not used for scoring.
+OpenCV is not a dependency. It is the tests' exactness oracle, independent of the fast code, and
+not used for scoring. It is no speed baseline (the OR over the disk's offsets is far slower than
+the official tools' ``cv2.dilate``): ``benchmarks/official_revos_eval.py`` is.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Score every expression of a ``meta_expressions`` + ``mask_dict`` dataset from a prediction folder.
 
-Work is split by video (each RLE is decoded once per video) over a thread pool: PNG decoding and
-the numpy kernels release the GIL. Results come back in the meta file's order, whatever the
-number of workers, so the summaries are deterministic.
+Work is split by video (each RLE is decoded once per video) over worker processes (forked, so
+that they share the loaded annotation files; threads where fork does not exist): PNG decoding
+and the numpy kernels hold the GIL for most of their time. Results come back in the meta file's
+order, whatever the number of workers, so the summaries are deterministic.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.pool
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +20,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from visa_core.annotations import VideoEntry
-from visa_eval.groundtruth import VideoMasks, foreground_values
+from visa_eval import bitmask
+from visa_eval.groundtruth import VideoMasks, foreground_area, foreground_values
 from visa_eval.predictions import PredictionProblem, read_expression
-from visa_eval.scoring import ExpressionScores, FrameScores, score_frames
+from visa_eval.scoring import ExpressionScores, FrameScores, score_frames, score_packed
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class Targets(Protocol):
 
     def foreground(self, size: tuple[int, int]) -> np.ndarray | None: ...
 
+    def target_bits(self, exp_id: str, size: tuple[int, int]) -> np.ndarray: ...
+
+    def foreground_area(self, size: tuple[int, int]) -> np.ndarray | None: ...
+
 
 class VideoTargets:
     """The targets (and ReVOS foreground) of one video, from a mask_dict."""
@@ -63,13 +71,28 @@ class VideoTargets:
         self.foreground_dict = foreground_dict
         self.foreground_source = foreground_source
         self._foreground: np.ndarray | None = None
+        self._foreground_area: np.ndarray | None = None
 
     def size(self) -> tuple[int, int] | None:
         return self.masks.frame_size()
 
     def target(self, exp_id: str, size: tuple[int, int]) -> np.ndarray:
-        expression = next(e for e in self.video.expressions if e.exp_id == exp_id)
-        return self.masks.target_values(expression, size)
+        return self.masks.target_values(self._expression(exp_id), size)
+
+    def target_bits(self, exp_id: str, size: tuple[int, int]) -> np.ndarray:
+        return self.masks.target_bits(self._expression(exp_id), size)
+
+    def foreground_area(self, size: tuple[int, int]) -> np.ndarray | None:
+        if self.foreground_dict is None:
+            return None
+        if self._foreground_area is None:
+            self._foreground_area = foreground_area(
+                self.foreground_dict, self.video, size, self.foreground_source or Path()
+            )
+        return self._foreground_area
+
+    def _expression(self, exp_id: str):
+        return next(e for e in self.video.expressions if e.exp_id == exp_id)
 
     def foreground(self, size: tuple[int, int]) -> np.ndarray | None:
         if self.foreground_dict is None:
@@ -104,12 +127,7 @@ def score_video(
             scores, problem = ExpressionScores.zero(), pred
         else:
             assert size is not None
-            frames = score_frames(
-                pred,
-                targets.target(expression.exp_id, size),
-                targets.foreground(size),
-                legacy_png_values=legacy_png_values,
-            )
+            frames = _score(pred, targets, expression.exp_id, size, legacy_png_values)
             scores, problem = frames.means(), None
         results.append(
             ExpressionResult(
@@ -125,6 +143,24 @@ def score_video(
     return results
 
 
+def _score(
+    pred: np.ndarray, targets: Targets, exp_id: str, size: tuple[int, int], legacy_png_values: bool
+) -> FrameScores:
+    if legacy_png_values:
+        return score_frames(
+            pred, targets.target(exp_id, size), targets.foreground(size), legacy_png_values=True
+        )
+    return score_packed(
+        bitmask.pack(pred), targets.target_bits(exp_id, size), size, targets.foreground_area(size)
+    )
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on, at most 8."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(8, cpus or 1)
+
+
 def score_videos(
     pred_dir: Path,
     videos: Sequence[VideoEntry],
@@ -134,31 +170,59 @@ def score_videos(
     legacy_png_values: bool = False,
     progress: bool = True,
 ) -> list[ExpressionResult]:
-    """Score all ``videos`` with ``workers`` threads (default: the CPU count, at most 8)."""
+    """Score all ``videos`` with ``workers`` processes (default: :func:`default_workers`).
+
+    Raises:
+        ValueError: ``workers`` is below 1.
+    """
     from tqdm import tqdm
 
-    workers = workers or min(8, os.cpu_count() or 1)
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
 
-    def job(video: VideoEntry) -> list[ExpressionResult]:
-        return score_video(pred_dir, make_targets(video), legacy_png_values=legacy_png_values)
+    def job(index: int) -> list[ExpressionResult]:
+        return score_video(pred_dir, make_targets(videos[index]), legacy_png_values=legacy_png_values)
 
     total = sum(len(v.expressions) for v in videos)
     results: list[ExpressionResult] = []
+    batches = _ordered_map(job, len(videos), min(workers, len(videos)))
     with tqdm(total=total, desc="scoring expressions", unit="exp", disable=not progress) as bar:
-        for batch in _ordered_map(job, videos, workers):
+        for batch in batches:
             results.extend(batch)
             bar.update(len(batch))
     return results
 
 
+_FORKED_JOB: Callable[[int], list[ExpressionResult]] | None = None
+
+
+def _run_forked_job(index: int) -> list[ExpressionResult]:
+    assert _FORKED_JOB is not None
+    return _FORKED_JOB(index)
+
+
 def _ordered_map(
-    job: Callable[[VideoEntry], list[ExpressionResult]], videos: Sequence[VideoEntry], workers: int
-):
+    job: Callable[[int], list[ExpressionResult]], count: int, workers: int
+) -> Iterator[list[ExpressionResult]]:
+    """``job(0), job(1), ...`` in order: in this process, in forked processes, or in threads."""
+    global _FORKED_JOB
     if workers <= 1:
-        yield from map(job, videos)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(job, videos)
+        return map(job, range(count))
+    pool: ThreadPoolExecutor | multiprocessing.pool.Pool
+    if "fork" in multiprocessing.get_all_start_methods():
+        _FORKED_JOB = job  # the forked workers inherit it; a closure cannot be pickled
+        pool = multiprocessing.get_context("fork").Pool(workers)  # before any thread of ours starts
+        results = pool.imap(_run_forked_job, range(count))
+    else:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        results = pool.map(job, range(count))
+
+    def ordered() -> Iterator[list[ExpressionResult]]:
+        with pool:
+            yield from results
+
+    return ordered()
 
 
 def _size_from_first_prediction(pred_dir: Path, video: VideoEntry, exp_id: str) -> tuple[int, int] | None:

@@ -69,26 +69,49 @@ def score_frames(
     pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.shape != gt.shape or gt.ndim != 3:
         raise ValueError(f"prediction {pred.shape} and target {gt.shape} must both be [T, H, W]")
+    if foreground is not None and np.shape(foreground) != gt.shape:
+        raise ValueError(f"foreground {np.shape(foreground)} and target {gt.shape} differ in shape")
     _, height, width = gt.shape
     pred_bits, gt_bits = bitmask.pack(pred), bitmask.pack(gt)
-    j = region.packed_region_iou(pred_bits, gt_bits)
-    f = packed_boundary_f(pred_bits, gt_bits, height, width, boundary_radius(height, width, bound_th))
-    if foreground is None:
+    if foreground is None or not legacy_png_values:
+        area = None if foreground is None else bitmask.count_per_frame(bitmask.pack(np.asarray(foreground)))
+        return score_packed(pred_bits, gt_bits, (height, width), area, bound_th=bound_th)
+    j, f = (
+        region.packed_region_iou(pred_bits, gt_bits),
+        _packed_f(pred_bits, gt_bits, (height, width), bound_th),
+    )
+    return FrameScores(j, f, region.legacy_accuracy(pred, gt), region.legacy_robustness(pred, gt, foreground))
+
+
+def score_packed(
+    pred: np.ndarray,
+    gt: np.ndarray,
+    size: tuple[int, int],
+    foreground_area: np.ndarray | None = None,
+    *,
+    bound_th: float = DEFAULT_BOUND_TH,
+) -> FrameScores:
+    """Per-frame J, F (and boolean A, R when ``foreground_area`` is given) of packed masks.
+
+    Args:
+        pred, gt: ``uint64[T, H, K]`` (:func:`visa_eval.bitmask.pack`) of frames of ``size = (H, W)``.
+        foreground_area: the video foreground's pixel count per frame (``int64[T]``) for R.
+    """
+    height, width = size
+    j = region.packed_region_iou(pred, gt)
+    f = _packed_f(pred, gt, size, bound_th)
+    if foreground_area is None:
         return FrameScores(j, f)
-    foreground = np.asarray(foreground)
-    if foreground.shape != gt.shape:
-        raise ValueError(f"foreground {foreground.shape} and target {gt.shape} differ in shape")
-    if legacy_png_values:
-        return FrameScores(
-            j, f, region.legacy_accuracy(pred, gt), region.legacy_robustness(pred, gt, foreground)
-        )
-    area = bitmask.count_per_frame(bitmask.pack(foreground))
     return FrameScores(
         j,
         f,
-        region.packed_accuracy(pred_bits, gt_bits, height * width),
-        region.packed_robustness(pred_bits, gt_bits, area),
+        region.packed_accuracy(pred, gt, height * width),
+        region.packed_robustness(pred, gt, foreground_area),
     )
+
+
+def _packed_f(pred: np.ndarray, gt: np.ndarray, size: tuple[int, int], bound_th: float) -> np.ndarray:
+    return packed_boundary_f(pred, gt, *size, boundary_radius(*size, bound_th))
 
 
 def score_expression(
