@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from visa_core.inference.feature_cache import DEFAULT_MAX_FRAMES, FrameFeatureCache
+from visa_core.inference.queries import check_query
 from visa_core.interfaces import FrameSelector, Propagator
 from visa_core.plugins import build
 from visa_core.types import FrameSelection, Query
@@ -125,6 +126,10 @@ class VisaPipeline:
         """
         import torch
 
+        check_query(
+            query.text, self.model, self.processor, max_new_tokens=self.max_new_tokens,
+            label=f"query {query.query_id!r}",
+        )  # fmt: skip
         selection = self.selector.select(video, query).check(len(video))
         reference_indices = list(selection.references) or [selection.target]
         target = video.frames[selection.target]
